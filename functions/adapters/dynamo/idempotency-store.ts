@@ -1,0 +1,81 @@
+/**
+ * `Idempotency-Key` records for the dashboard API (API.md): the first request
+ * with a key claims it; a repeat replays the stored answer, or hears
+ * `REQUEST_IN_PROGRESS` while the first still runs. Records expire after 24 h
+ * (TTL), and an in-progress claim left by a crashed invocation can be taken
+ * over once its lock times out.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TTL_ATTRIBUTE, keys } from '../../../schemas/table.js';
+import type { Clock, IdempotencyClaim, IdempotencyStore, StoredResponse } from '../../core/ports.js';
+
+export interface IdempotencyOptions {
+  /** How long a completed answer is replayed. */
+  retentionSeconds?: number;
+  /** How long an unfinished claim blocks repeats before another request may take over. */
+  lockSeconds?: number;
+}
+
+export class DynamoIdempotencyStore implements IdempotencyStore {
+  private readonly retentionSeconds: number;
+  private readonly lockSeconds: number;
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly clock: Clock,
+    options: IdempotencyOptions = {},
+  ) {
+    this.retentionSeconds = options.retentionSeconds ?? 24 * 3600;
+    this.lockSeconds = options.lockSeconds ?? 60;
+  }
+
+  async claim(scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim> {
+    const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.apiIdempotency(scope, key),
+            status: 'in_progress',
+            fingerprint,
+            lockedUntil: nowSeconds + this.lockSeconds,
+            [TTL_ATTRIBUTE]: nowSeconds + this.retentionSeconds,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now OR (#status = :inProgress AND lockedUntil < :now)',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE, '#status': 'status' },
+          ExpressionAttributeValues: { ':now': nowSeconds, ':inProgress': 'in_progress' },
+        }),
+      );
+      return { state: 'claimed' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.apiIdempotency(scope, key), ConsistentRead: true }),
+    );
+    if (!Item) return this.claim(scope, key, fingerprint);
+    if (Item.status === 'completed') {
+      return { state: 'completed', fingerprint: Item.fingerprint as string, response: Item.response as StoredResponse };
+    }
+    return { state: 'in_progress', fingerprint: Item.fingerprint as string };
+  }
+
+  async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.apiIdempotency(scope, key),
+        UpdateExpression: 'SET #status = :completed, #response = :response REMOVE lockedUntil',
+        ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
+        ExpressionAttributeValues: { ':completed': 'completed', ':response': response },
+      }),
+    );
+  }
+
+  async release(scope: string, key: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.apiIdempotency(scope, key) }));
+  }
+}

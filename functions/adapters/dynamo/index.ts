@@ -1,0 +1,19 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../core/ports.js';
+import { DynamoAccountRepository } from './account-repository.js';
+import { DynamoIdempotencyStore } from './idempotency-store.js';
+import { DynamoQuotaStore } from './quota-store.js';
+
+export { createDocumentClient } from './client.js';
+
+/** Every DynamoDB adapter over one table: what handlers, the local runtime and tests pass to core. */
+export function createDynamoAdapters(doc: DynamoDBDocumentClient, tableName: string, clock: Clock) {
+  const quotas = new DynamoQuotaStore(doc, tableName, clock);
+  return {
+    quotas,
+    accounts: new DynamoAccountRepository(doc, tableName, quotas),
+    idempotency: new DynamoIdempotencyStore(doc, tableName, clock),
+  };
+}
+
+export type DynamoAdapters = ReturnType<typeof createDynamoAdapters>;

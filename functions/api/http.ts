@@ -1,0 +1,70 @@
+/**
+ * HTTP plumbing shared by every API Gateway v2 handler: the error → response
+ * mapping (the ONE place it happens), JSON responses, body decoding and zod
+ * validation that names the wrong field.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type * as z from 'zod';
+import { AppError, InternalError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from '../core/errors.js';
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number };
+
+export function json(statusCode: number, body?: unknown, headers: Record<string, string> = {}): HttpResponse {
+  if (body === undefined) return { statusCode, headers };
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Maps any thrown value to API.md's error body. 5xx answers never carry the message or a stack. */
+export function errorResponse(error: unknown): HttpResponse {
+  const appError = error instanceof AppError ? error : new InternalError();
+  const body = appError.expose
+    ? { error: { code: appError.code, message: appError.message, ...appError.details } }
+    : { error: { code: appError.code, message: 'Internal error.' } };
+  return json(appError.statusCode, body);
+}
+
+/** The raw body bytes as the client sent them (API Gateway base64-encodes binary bodies). */
+export function rawBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+export function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+const MAX_API_BODY_BYTES = 1024 * 1024;
+
+/** Decodes a JSON body: 415 for another media type, 413 when too large, 400 naming `body` when malformed. */
+export function jsonBody(event: APIGatewayProxyEventV2): unknown {
+  const bytes = rawBody(event);
+  if (bytes.length === 0) return undefined;
+  if (bytes.length > MAX_API_BODY_BYTES) throw new PayloadTooLarge(MAX_API_BODY_BYTES);
+  const contentType = header(event, 'content-type');
+  if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) throw new UnsupportedMediaType();
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new ValidationFailed([{ path: ['body'], message: 'Malformed JSON.' }]);
+  }
+}
+
+/** Parses with a zod schema; failures become 400 `VALIDATION_FAILED` with every issue and its path. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.infer<S> {
+  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    path: [where, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+    message: issue.message,
+    code: issue.code,
+  }));
+  throw new ValidationFailed(issues);
+}

@@ -1,0 +1,92 @@
+import {
+  accountIdParams,
+  accountView,
+  addonBody,
+  balanceView,
+  createAccountBody,
+  ledgerEntryView,
+  ledgerQuery,
+  pageOf,
+  topupBody,
+} from '../../../schemas/api.js';
+import { type AccountDeps, createAccount, getAccountView, listLedger, purchaseAddon, topUpCredits } from '../../core/accounts.js';
+import { defineRoute } from '../router.js';
+
+export const accountRoutes = [
+  defineRoute<AccountDeps, typeof createAccountBody>({
+    method: 'POST',
+    path: '/v1/admin/accounts',
+    summary: 'Create an account with its plan limits and credit pool (operators).',
+    role: 'support',
+    scope: 'platform',
+    body: createAccountBody,
+    response: { status: 201, schema: accountView },
+    handle: async ({ body, deps, idempotencyKey }) => ({
+      statusCode: 201,
+      body: await createAccount(deps, body, idempotencyKey),
+    }),
+  }),
+  defineRoute<AccountDeps, never, never, typeof accountIdParams>({
+    method: 'GET',
+    path: '/v1/admin/accounts/{accountId}',
+    summary: 'Read any account (operators).',
+    role: 'support',
+    scope: 'platform',
+    params: accountIdParams,
+    response: { status: 200, schema: accountView },
+    handle: async ({ params, deps }) => ({ statusCode: 200, body: await getAccountView(deps, params.accountId) }),
+  }),
+  defineRoute<AccountDeps>({
+    method: 'GET',
+    path: '/v1/account',
+    summary: 'The account: limits shared by all its numbers, usage and credit balance.',
+    role: 'admin',
+    scope: 'account',
+    response: { status: 200, schema: accountView },
+    handle: async ({ accountId, deps }) => ({ statusCode: 200, body: await getAccountView(deps, accountId) }),
+  }),
+  defineRoute<AccountDeps, typeof addonBody>({
+    method: 'POST',
+    path: '/v1/addons',
+    summary: 'Buy add-ons: raises a shared limit for every number at once.',
+    role: 'owner',
+    scope: 'account',
+    body: addonBody,
+    response: { status: 200, schema: accountView },
+    handle: async ({ accountId, body, deps, idempotencyKey }) => ({
+      statusCode: 200,
+      body: await purchaseAddon(deps, accountId, body, idempotencyKey),
+    }),
+  }),
+  defineRoute<AccountDeps, typeof topupBody>({
+    method: 'POST',
+    path: '/v1/credits/topups',
+    summary: 'Add money to the shared credit pool.',
+    role: 'owner',
+    scope: 'account',
+    body: topupBody,
+    response: { status: 200, schema: balanceView },
+    handle: async ({ accountId, body, deps, idempotencyKey }) => {
+      const { balanceMicros } = await topUpCredits(deps, accountId, body.amountMicros, idempotencyKey);
+      return { statusCode: 200, body: { balanceMicros } };
+    },
+  }),
+  defineRoute<AccountDeps, never, typeof ledgerQuery>({
+    method: 'GET',
+    path: '/v1/credits/ledger',
+    summary: 'Ledger of one resource (credits by default), newest first, optionally for one number.',
+    role: 'admin',
+    scope: 'account',
+    query: ledgerQuery,
+    response: { status: 200, schema: pageOf(ledgerEntryView) },
+    handle: async ({ accountId, query, deps }) => ({
+      statusCode: 200,
+      body: await listLedger(
+        deps,
+        accountId,
+        { resource: query.resource, whatsappPhno: query.whatsapp_phno },
+        { limit: query.limit, cursor: query.cursor },
+      ),
+    }),
+  }),
+];

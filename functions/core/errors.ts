@@ -1,0 +1,173 @@
+/**
+ * One error hierarchy for the whole backend. Every failure a caller can act on
+ * is an `AppError` subclass with a stable `code` and an HTTP `statusCode`;
+ * `functions/api/http.ts` is the one place that maps them to responses.
+ * `expose: false` errors (5xx) answer with a generic body: no message, no stack.
+ */
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+  abstract readonly statusCode: number;
+  /** Whether `message` and `details` may be shown to the caller. */
+  readonly expose: boolean = true;
+  /** Extra fields merged into the error body (`{error: {code, message, ...details}}`). */
+  readonly details: Record<string, unknown> = {};
+}
+
+export interface ValidationIssue {
+  path: (string | number)[];
+  message: string;
+  code?: string;
+}
+
+export class ValidationFailed extends AppError {
+  readonly code = 'VALIDATION_FAILED';
+  readonly statusCode = 400;
+  override readonly details: { issues: ValidationIssue[] };
+  constructor(issues: ValidationIssue[], message?: string) {
+    super(message ?? describeIssues(issues));
+    this.details = { issues };
+  }
+}
+
+function describeIssues(issues: ValidationIssue[]): string {
+  const first = issues[0];
+  if (!first) return 'The request is not valid.';
+  const where = first.path.length ? first.path.join('.') : 'request';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return `${where}: ${first.message}${more}`;
+}
+
+export class Unauthenticated extends AppError {
+  readonly code = 'UNAUTHENTICATED';
+  readonly statusCode = 401;
+  constructor(message = 'A valid bearer token is required.') {
+    super(message);
+  }
+}
+
+export class Forbidden extends AppError {
+  readonly code = 'FORBIDDEN';
+  readonly statusCode = 403;
+  constructor(message = 'Your role does not allow this.') {
+    super(message);
+  }
+}
+
+/** A default-number-only feature asked of an additional number (DESIGN.md §7). */
+export class FeatureUnavailable extends AppError {
+  readonly code = 'FEATURE_UNAVAILABLE';
+  readonly statusCode = 403;
+  override readonly details: { feature: string; whatsapp_phno: string };
+  constructor(feature: string, whatsappPhno: string) {
+    super(`${feature} is available on the default number only; ${whatsappPhno} is an additional number.`);
+    this.details = { feature, whatsapp_phno: whatsappPhno };
+  }
+}
+
+export class NotFound extends AppError {
+  readonly code = 'NOT_FOUND';
+  readonly statusCode = 404;
+  constructor(what = 'The resource') {
+    super(`${what} was not found.`);
+  }
+}
+
+export class MethodNotAllowed extends AppError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+  readonly statusCode = 405;
+  override readonly details: { allow: string[] };
+  constructor(allow: string[]) {
+    super(`Method not allowed here; allowed: ${allow.join(', ')}.`);
+    this.details = { allow };
+  }
+}
+
+export class QuotaExceeded extends AppError {
+  readonly code = 'QUOTA_EXCEEDED';
+  readonly statusCode = 409;
+  override readonly details: { resource: string; limit: number; used: number };
+  constructor(resource: string, limit: number, used: number) {
+    super(`The ${resource} limit is reached (${used} of ${limit} used).`);
+    this.details = { resource, limit, used };
+  }
+}
+
+export class NumberAlreadyConnected extends AppError {
+  readonly code = 'NUMBER_ALREADY_CONNECTED';
+  readonly statusCode = 409;
+  override readonly details: { whatsapp_phno: string };
+  constructor(whatsappPhno: string) {
+    super(`The number ${whatsappPhno} is already connected to an account.`);
+    this.details = { whatsapp_phno: whatsappPhno };
+  }
+}
+
+export class WindowClosed extends AppError {
+  readonly code = 'WINDOW_CLOSED';
+  readonly statusCode = 409;
+  constructor(message = 'The 24-hour customer service window is closed; send a template instead.') {
+    super(message);
+  }
+}
+
+/** A uniqueness or state rule refused the change (e.g. an e-mail already has a seat). */
+export class Conflict extends AppError {
+  readonly code: string;
+  readonly statusCode = 409;
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.code = code;
+    Object.assign(this.details, details);
+  }
+}
+
+export class RequestInProgress extends AppError {
+  readonly code = 'REQUEST_IN_PROGRESS';
+  readonly statusCode = 409;
+  constructor() {
+    super('A request with this Idempotency-Key is still running; retry it shortly.');
+  }
+}
+
+/** The same idempotency key was reused for a different request. */
+export class IdempotencyKeyReused extends AppError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  readonly statusCode = 422;
+  constructor(message = 'This Idempotency-Key was already used for a different request.') {
+    super(message);
+  }
+}
+
+export class UnsupportedMediaType extends AppError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly statusCode = 415;
+  constructor() {
+    super('Send the body as application/json.');
+  }
+}
+
+export class PayloadTooLarge extends AppError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  readonly statusCode = 413;
+  constructor(limitBytes: number) {
+    super(`The body is larger than ${limitBytes} bytes.`);
+  }
+}
+
+/** Contention that outlasted our retries; safe for the caller to retry. */
+export class ServiceBusy extends AppError {
+  readonly code = 'SERVICE_BUSY';
+  readonly statusCode = 503;
+  constructor(message = 'The service is busy; retry the request.') {
+    super(message);
+  }
+}
+
+export class InternalError extends AppError {
+  readonly code = 'INTERNAL';
+  readonly statusCode = 500;
+  override readonly expose = false;
+  constructor(message = 'Internal error.') {
+    super(message);
+  }
+}
