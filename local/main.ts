@@ -1,0 +1,53 @@
+/**
+ * `npm start`: the whole backend on 127.0.0.1, no AWS account, no Docker.
+ *   npm start                      in memory, PORT or 3000
+ *   npm start -- --persist .local-data   keep DynamoDB data in a folder (or LOCAL_PERSIST_DIR)
+ */
+// Node 20 is supported here; the SDK's notice about its future Node 22 floor is noise in a local run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { parseArgs } from 'node:util';
+import { JavaMissing } from './dynamodb-local.js';
+import { LOCAL_DEFAULTS, startLocalRuntime } from './runtime.js';
+
+const { values } = parseArgs({ options: { persist: { type: 'string' }, port: { type: 'string' } } });
+const port = Number(values.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT);
+const persistDir = values.persist ?? process.env.LOCAL_PERSIST_DIR;
+
+try {
+  const runtime = await startLocalRuntime({ port, persistDir, log: (line) => console.error(line) });
+  console.log(
+    [
+      '',
+      `  WhatsApp multi-number backend (local) on ${runtime.url}`,
+      '',
+      `  Dashboard API   ${runtime.url}/v1/...        (Authorization: Bearer <token>)`,
+      `  Local tokens    POST ${runtime.url}/local/token  {"role":"support"}`,
+      `  Meta webhook    ${runtime.url}/webhook`,
+      `  DynamoDB Local  ${runtime.dynamoEndpoint}  table ${runtime.tableName} (${persistDir ? `persisted in ${persistDir}` : 'in memory'})`,
+      '',
+      `  WHATSAPP_APP_SECRET=${runtime.env.WHATSAPP_APP_SECRET}   WHATSAPP_VERIFY_TOKEN=${runtime.env.WHATSAPP_VERIFY_TOKEN}`,
+      '',
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\n  stopping…');
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+} catch (error) {
+  if (error instanceof JavaMissing) {
+    console.error(error.message);
+  } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`Port ${port} is in use: start with another, e.g. PORT=3001 npm start`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+}

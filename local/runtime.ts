@@ -1,0 +1,140 @@
+/**
+ * The embedded runtime behind `npm start` (DESIGN.md §8): DynamoDB Local with
+ * the shared table definition, and an HTTP server on 127.0.0.1 that feeds the
+ * very same Lambda handlers API Gateway v2 events. Used by `local/main.ts` and
+ * by the end-to-end tests.
+ */
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type LocalAuth, createLocalAuth, tokenRequest } from './auth.js';
+import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
+import { lambdaContext, readBody, sendJson, toApiGatewayEvent, writeResult } from './http-event.js';
+
+/** Local defaults of API.md; environment variables override them. */
+export const LOCAL_DEFAULTS = {
+  PORT: '3000',
+  WHATSAPP_APP_SECRET: 'local-app-secret',
+  WHATSAPP_VERIFY_TOKEN: 'local-verify-token',
+  TABLE_NAME: 'whatsapp-local',
+} as const;
+
+export interface LocalRuntimeOptions {
+  /** 0 picks a free port. */
+  port: number;
+  persistDir?: string;
+  /** Extra environment for the handlers (secrets, table name); defaults above. */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  url: string;
+  port: number;
+  dynamoEndpoint: string;
+  tableName: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
+
+/** Meta's deliveries reach ~3 MB; above this API Gateway (and we) refuse with 413. */
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const log = options.log ?? (() => undefined);
+  const dynamo: DynamoDbLocal = await startDynamoDbLocal({ persistDir: options.persistDir });
+  try {
+    const env = {
+      WHATSAPP_APP_SECRET: process.env.WHATSAPP_APP_SECRET ?? LOCAL_DEFAULTS.WHATSAPP_APP_SECRET,
+      WHATSAPP_VERIFY_TOKEN: process.env.WHATSAPP_VERIFY_TOKEN ?? LOCAL_DEFAULTS.WHATSAPP_VERIFY_TOKEN,
+      TABLE_NAME: process.env.TABLE_NAME ?? LOCAL_DEFAULTS.TABLE_NAME,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...options.env,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    };
+    await ensureTable(dynamo.endpoint, env.TABLE_NAME);
+    // Handlers read their configuration at import, as in a Lambda cold start.
+    Object.assign(process.env, env);
+    const api: LambdaHandler = (await import('../functions/api/handler.js')).handler;
+    const webhook: LambdaHandler = (await import('../functions/webhook/handler.js')).handler;
+
+    let auth: LocalAuth | undefined;
+    const server = createServer((req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        log(`local runtime error: ${(error as Error).stack ?? error}`);
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error.' } });
+      });
+    });
+
+    async function handle(req: IncomingMessage, res: ServerResponse) {
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (body === 'too-large') {
+        sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `The body is larger than ${MAX_BODY_BYTES} bytes.` } });
+        req.destroy();
+        return;
+      }
+      if (path === '/local/token' && req.method === 'POST') {
+        const parsed = tokenRequest.safeParse(safeJson(body));
+        if (!parsed.success) {
+          sendJson(res, 400, { error: { code: 'VALIDATION_FAILED', message: 'Send {role, accountId?}.', issues: parsed.error.issues } });
+          return;
+        }
+        sendJson(res, 200, { token: await auth!.mint(parsed.data) });
+        return;
+      }
+      if (path === '/local/.well-known/jwks.json') {
+        sendJson(res, 200, auth!.jwks);
+        return;
+      }
+      if (path === '/webhook') {
+        writeResult(res, await webhook(toApiGatewayEvent(req, body), lambdaContext('webhook')));
+        return;
+      }
+      // The dashboard API: as behind the HTTP API's JWT authorizer, a missing or bad token never reaches the handler.
+      const claims = await auth!.verify(req.headers.authorization);
+      if (path.startsWith('/v1/') && !claims) {
+        sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: 'A valid bearer token is required.' } });
+        return;
+      }
+      writeResult(res, await api(toApiGatewayEvent(req, body, claims), lambdaContext('api')));
+    }
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, '127.0.0.1', () => resolve());
+    });
+    const port = (server.address() as { port: number }).port;
+    const url = `http://127.0.0.1:${port}`;
+    auth = await createLocalAuth(`${url}/local`);
+
+    return {
+      url,
+      port,
+      dynamoEndpoint: dynamo.endpoint,
+      tableName: env.TABLE_NAME,
+      env,
+      async stop() {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await dynamo.stop();
+      },
+    };
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
+}
+
+function safeJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8') || '{}');
+  } catch {
+    return undefined;
+  }
+}
