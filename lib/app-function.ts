@@ -1,0 +1,95 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+export interface AppFunctionProps {
+  /** Folder under `functions/` holding `handler.ts`, e.g. `api`. */
+  readonly handlerDir: string;
+  readonly description: string;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** @default true (false in dev stages) */
+  readonly retainLogs?: boolean;
+  readonly environment?: Record<string, string>;
+  /** Caps concurrent executions (e.g. the sender, sized from throughput). @default unreserved */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Every Lambda of the backend, with the defaults fixed in one place:
+ * Node.js 22 on arm64, ESM bundled by the local esbuild (AWS SDK bundled too,
+ * minified, with source maps), JSON logs in a log group with retention,
+ * Powertools settings, X-Ray tracing. `bindTable`/`bindSecret` grant access
+ * and set the matching environment variable in one call.
+ */
+export class AppFunction extends Construct {
+  public readonly fn: NodejsFunction;
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: (props.retainLogs ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: `${repoRoot}functions/${props.handlerDir}/handler.ts`,
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      projectRoot: repoRoot,
+      depsLockFilePath: `${repoRoot}package-lock.json`,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.handlerDir,
+        POWERTOOLS_METRICS_NAMESPACE: 'WhatsAppMultiNumber',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // Bundle the AWS SDK too: a pinned, tree-shaken SDK instead of whatever the runtime ships.
+        externalModules: [],
+        // ESM output: some CommonJS dependencies still call require().
+        banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
+      },
+    });
+  }
+
+  /** Read/write access to the table and `TABLE_NAME` set, together. */
+  bindTable(table: ITableV2, access: 'read' | 'readWrite' = 'readWrite'): this {
+    if (access === 'read') table.grantReadData(this.fn);
+    else table.grantReadWriteData(this.fn);
+    this.fn.addEnvironment('TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** Read access to a secret and `<NAME>_SECRET_ARN` set: the value itself never sits in the environment. */
+  bindSecret(name: string, secret: ISecret): this {
+    secret.grantRead(this.fn);
+    this.fn.addEnvironment(`${name}_SECRET_ARN`, secret.secretArn);
+    return this;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Deployment configuration from CDK context (`-c key=value` or cdk.json),
+ * parsed once with zod so a bad value fails synth with its name.
+ */
+import type { Node } from 'constructs';
+import * as z from 'zod';
+
+const stageConfig = z.object({
+  /** `dev` stages may be destroyed with their data; any other stage retains the table and protects it from deletion. */
+  stage: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/).default('dev'),
+  /** Log retention in days for every function. */
+  logRetentionDays: z.coerce.number().int().positive().default(30),
+  /** Graph API version the sender pins. */
+  graphApiVersion: z.string().regex(/^v\d+\.\d+$/).default('v23.0'),
+  /** An external OIDC issuer for the dashboard API; when absent the stack creates a Cognito user pool. */
+  jwtIssuer: z.url().optional(),
+  jwtAudience: z.string().optional(),
+});
+
+export type StageConfig = z.infer<typeof stageConfig>;
+
+export function readStageConfig(node: Node): StageConfig {
+  const raw = Object.fromEntries(
+    Object.keys(stageConfig.shape).map((key) => [key, node.tryGetContext(key)]).filter(([, v]) => v !== undefined),
+  );
+  const parsed = stageConfig.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`Invalid CDK context: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  if (parsed.data.jwtIssuer && !parsed.data.jwtAudience) throw new Error('Invalid CDK context: jwtAudience is required with jwtIssuer');
+  return parsed.data;
+}
+
+export const isDevStage = (config: StageConfig) => config.stage === 'dev';

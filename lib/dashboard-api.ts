@@ -1,0 +1,88 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AccountRecovery, StringAttribute, UserPool, type UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { Construct } from 'constructs';
+import type { AppFunction } from './app-function.js';
+
+export interface DashboardApiProps {
+  /** The dashboard API function (`functions/api`). */
+  readonly apiFunction: AppFunction;
+  /** Meta's webhook function (`functions/webhook`). */
+  readonly webhookFunction: AppFunction;
+  /** An external OIDC issuer; when absent a Cognito user pool is created. */
+  readonly jwtIssuer?: string;
+  readonly jwtAudience?: string;
+  /** @default true */
+  readonly retainUserPool?: boolean;
+}
+
+/**
+ * The HTTP API: `/webhook` (no authorizer: Meta signs its deliveries, the
+ * handler verifies) and `/v1/*` behind a JWT authorizer whose claims
+ * `custom:accountId` and `custom:role` scope every request.
+ */
+export class DashboardApi extends Construct {
+  public readonly httpApi: HttpApi;
+  public readonly userPool?: UserPool;
+  public readonly userPoolClient?: UserPoolClient;
+
+  constructor(scope: Construct, id: string, props: DashboardApiProps) {
+    super(scope, id);
+    let issuer = props.jwtIssuer;
+    let audience = props.jwtAudience ? [props.jwtAudience] : [];
+    if (!issuer) {
+      this.userPool = new UserPool(this, 'Users', {
+        selfSignUpEnabled: false,
+        signInAliases: { email: true },
+        customAttributes: {
+          accountId: new StringAttribute({ mutable: true }),
+          role: new StringAttribute({ mutable: true }),
+        },
+        passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+        accountRecovery: AccountRecovery.EMAIL_ONLY,
+        removalPolicy: (props.retainUserPool ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+      this.userPoolClient = this.userPool.addClient('Dashboard', {
+        authFlows: { userSrp: true },
+        idTokenValidity: Duration.hours(1),
+        // The role and account claims are admin-set only: the dashboard may read but never write them.
+        readAttributes: undefined,
+        writeAttributes: undefined,
+      });
+      issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
+      audience = [this.userPoolClient.userPoolClientId];
+    }
+    const authorizer = new HttpJwtAuthorizer('DashboardJwt', issuer, { jwtAudience: audience });
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'WhatsApp multi-number backend: Meta webhook and dashboard API',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-account-id'],
+        allowMethods: [CorsHttpMethod.ANY],
+        allowOrigins: ['*'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 500, burstLimit: 1000 },
+    });
+
+    const webhook = new HttpLambdaIntegration('Webhook', props.webhookFunction.fn);
+    this.httpApi.addRoutes({ path: '/webhook', methods: [HttpMethod.GET, HttpMethod.POST], integration: webhook });
+    const api = new HttpLambdaIntegration('Api', props.apiFunction.fn);
+    this.httpApi.addRoutes({ path: '/v1/{proxy+}', methods: [HttpMethod.ANY], integration: api, authorizer });
+
+    new CfnOutput(this, 'WebhookUrl', { value: `${this.httpApi.apiEndpoint}/webhook` });
+    new CfnOutput(this, 'ApiUrl', { value: `${this.httpApi.apiEndpoint}/v1` });
+    if (this.userPool && this.userPoolClient) {
+      new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/**
+ * Meta's secrets in Secrets Manager. The stack creates them with generated
+ * placeholder values; the operator puts the real app secret and access token
+ * (README "Deploy"). The verify token may stay generated: it is what you
+ * paste into Meta's webhook settings.
+ */
+export class WhatsAppSecrets extends Construct {
+  public readonly appSecret: Secret;
+  public readonly verifyToken: Secret;
+  public readonly accessToken: Secret;
+
+  constructor(scope: Construct, id: string, props: { readonly prefix: string }) {
+    super(scope, id);
+    const make = (name: string, description: string) =>
+      new Secret(this, name, {
+        secretName: `${props.prefix}/${name}`,
+        description,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.appSecret = make('whatsapp-app-secret', "Meta app secret: verifies X-Hub-Signature-256 on webhook deliveries. Put the real value.");
+    this.verifyToken = make('whatsapp-verify-token', "Token Meta echoes in the webhook verification handshake.");
+    this.accessToken = make('whatsapp-access-token', 'Graph API system-user access token used to send messages. Put the real value.');
+  }
+}

@@ -1,0 +1,8 @@
+/** `npm run openapi`: writes docs/openapi.json from the route table. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { buildOpenApi } from '../functions/api/openapi.js';
+import { apiRoutes } from '../functions/api/routes/index.js';
+
+mkdirSync('docs', { recursive: true });
+writeFileSync('docs/openapi.json', `${JSON.stringify(buildOpenApi(apiRoutes), null, 2)}\n`);
+console.log(`docs/openapi.json: ${Object.keys(buildOpenApi(apiRoutes).paths).length} paths`);
