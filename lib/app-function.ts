@@ -1,11 +1,31 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { TABLE } from '../schemas/table.js';
+
+/** What the functions do to the table; transactions need the per-item actions, nothing else is granted. */
+const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
+  readWrite: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DescribeTable',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ],
+} as const;
 
 export interface AppFunctionProps {
   /** Folder under `functions/` holding `handler.ts`, e.g. `api`. */
@@ -76,13 +96,47 @@ export class AppFunction extends Construct {
         banner: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
       },
     });
+    const validations = Validations.of(this);
+    validations.acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Pinned to nodejs22.x on purpose: the runtime the code, its dependencies and CI are tested on.',
+    });
+    validations.acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs.',
+    });
+    validations.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) supports no resource narrower than *.',
+    });
   }
 
-  /** Read/write access to the table and `TABLE_NAME` set, together. */
+  /**
+   * Access to the table and its indexes (named one by one from the shared
+   * definition, no `index/*`), and `TABLE_NAME` set, together.
+   */
   bindTable(table: ITableV2, access: 'read' | 'readWrite' = 'readWrite'): this {
-    if (access === 'read') table.grantReadData(this.fn);
-    else table.grantReadWriteData(this.fn);
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...TABLE_ACTIONS[access]],
+        resources: [table.tableArn, ...TABLE.globalSecondaryIndexes.map((gsi) => `${table.tableArn}/index/${gsi.indexName}`)],
+      }),
+    );
     this.fn.addEnvironment('TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** May put events on the bus; `EVENT_BUS_NAME` set. */
+  bindBus(bus: IEventBus): this {
+    bus.grantPutEventsTo(this.fn);
+    this.fn.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+    return this;
+  }
+
+  /** May send to the queue; its URL in `envName`. */
+  bindQueue(queue: IQueue, envName: string): this {
+    queue.grantSendMessages(this.fn);
+    this.fn.addEnvironment(envName, queue.queueUrl);
     return this;
   }
 

@@ -15,6 +15,14 @@ const stageConfig = z.object({
   /** An external OIDC issuer for the dashboard API; when absent the stack creates a Cognito user pool. */
   jwtIssuer: z.url().optional(),
   jwtAudience: z.string().optional(),
+  /** Messages per second a number may send (Meta: 80 by default, up to 1,000). Sizes the sender's concurrency. */
+  throughputPerSecond: z.coerce.number().int().min(1).max(1000).default(80),
+  /** How long the bus archive keeps events for replay. */
+  archiveRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
+  /** A balance under this raises the "credit pool near zero" alarm and the `Credits Low` event. */
+  creditsLowThresholdMicros: z.coerce.number().int().min(0).default(5_000_000),
+  /** Where alarms are e-mailed (an SNS subscription); alarms go to the SNS topic either way. */
+  alarmEmail: z.email().optional(),
 });
 
 export type StageConfig = z.infer<typeof stageConfig>;

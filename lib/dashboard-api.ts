@@ -1,8 +1,9 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnStage, CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AccountRecovery, StringAttribute, UserPool, type UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { AccountRecovery, Mfa, StringAttribute, UserPool, type UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import type { AppFunction } from './app-function.js';
 
@@ -16,6 +17,11 @@ export interface DashboardApiProps {
   readonly jwtAudience?: string;
   /** @default true */
   readonly retainUserPool?: boolean;
+  /**
+   * Requests per second the webhook route accepts (API Gateway throttling, burst 2×).
+   * Meta batches deliveries, so a few hundred per second is generous. @default 200
+   */
+  readonly webhookRateLimit?: number;
 }
 
 /**
@@ -42,6 +48,8 @@ export class DashboardApi extends Construct {
         },
         passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
         accountRecovery: AccountRecovery.EMAIL_ONLY,
+        mfa: Mfa.REQUIRED,
+        mfaSecondFactor: { otp: true, sms: false },
         removalPolicy: (props.retainUserPool ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
       this.userPoolClient = this.userPool.addClient('Dashboard', {
@@ -50,6 +58,10 @@ export class DashboardApi extends Construct {
         // The role and account claims are admin-set only: the dashboard may read but never write them.
         readAttributes: undefined,
         writeAttributes: undefined,
+      });
+      Validations.of(this.userPool).acknowledge({
+        id: 'AwsSolutions-COG8',
+        reason: 'Users are created by operators only (no self sign-up) and MFA is required; the Plus tier’s threat protection adds cost without a threat it answers here.',
       });
       issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
       audience = [this.userPoolClient.userPoolClientId];
@@ -66,15 +78,28 @@ export class DashboardApi extends Construct {
         maxAge: Duration.hours(1),
       },
     });
-    new HttpStage(this, 'DefaultStage', {
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: 500, burstLimit: 1000 },
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
     });
+    // The webhook is unauthenticated (Meta signs, the handler verifies): throttle it apart from the dashboard.
+    const webhookRate = props.webhookRateLimit ?? 200;
+    (stage.node.defaultChild as CfnStage).routeSettings = {
+      'POST /webhook': { throttlingRateLimit: webhookRate, throttlingBurstLimit: webhookRate * 2 },
+      'GET /webhook': { throttlingRateLimit: 10, throttlingBurstLimit: 20 },
+    };
 
     const webhook = new HttpLambdaIntegration('Webhook', props.webhookFunction.fn);
-    this.httpApi.addRoutes({ path: '/webhook', methods: [HttpMethod.GET, HttpMethod.POST], integration: webhook });
+    for (const route of this.httpApi.addRoutes({ path: '/webhook', methods: [HttpMethod.GET, HttpMethod.POST], integration: webhook })) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: "Meta cannot present a JWT: the handler verifies X-Hub-Signature-256 (HMAC of the raw body with the app secret) and the verify token.",
+      });
+    }
     const api = new HttpLambdaIntegration('Api', props.apiFunction.fn);
     this.httpApi.addRoutes({ path: '/v1/{proxy+}', methods: [HttpMethod.ANY], integration: api, authorizer });
 

@@ -1,17 +1,49 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { RULES } from '../schemas/routes.js';
 import { type StageConfig, isDevStage } from './config.js';
+import { CONSUMERS, type ConsumerName, SENDER } from './consumers.js';
 import { DataTable } from './data-table.js';
+import { DurableQueue } from './durable-queue.js';
+import { EventRouting } from './event-routing.js';
 import { WhatsAppSecrets } from './secrets.js';
 
-/** What holds state: the table and the secrets. Deployed apart so the stateless stack can be replaced freely. */
+/**
+ * What holds state: the table, the bus and its archive, the queues (each with
+ * a DLQ) and the secrets. Deployed apart so the stateless stack (functions,
+ * API) can be replaced freely.
+ */
 export class StatefulStack extends Stack {
   public readonly data: DataTable;
+  public readonly routing: EventRouting;
+  public readonly queues: Record<ConsumerName, DurableQueue>;
+  public readonly sendQueue: DurableQueue;
   public readonly secrets: WhatsAppSecrets;
 
   constructor(scope: Construct, id: string, props: StackProps & { readonly config: StageConfig }) {
     super(scope, id, props);
-    this.data = new DataTable(this, 'Data', { retain: !isDevStage(props.config) });
-    this.secrets = new WhatsAppSecrets(this, 'Secrets', { prefix: `whatsapp-${props.config.stage}` });
+    const { config } = props;
+    const retain = !isDevStage(config);
+    this.data = new DataTable(this, 'Data', { retain });
+    this.routing = new EventRouting(this, 'Routing', {
+      busName: `whatsapp-${config.stage}`,
+      archiveRetention: Duration.days(config.archiveRetentionDays),
+      retain,
+    });
+    this.queues = Object.fromEntries(
+      Object.entries(CONSUMERS).map(([name, consumer]) => [
+        name,
+        new DurableQueue(this, `${pascal(name)}Queue`, {
+          consumerTimeout: consumer.timeout,
+          subscribe: { bus: this.routing.bus, pattern: RULES[consumer.rule], description: consumer.description },
+        }),
+      ]),
+    ) as Record<ConsumerName, DurableQueue>;
+    this.sendQueue = new DurableQueue(this, 'SendQueue', { consumerTimeout: SENDER.timeout });
+    this.secrets = new WhatsAppSecrets(this, 'Secrets', { prefix: `whatsapp-${config.stage}` });
   }
+}
+
+function pascal(name: string) {
+  return name.charAt(0).toUpperCase() + name.slice(1);
 }

@@ -2,7 +2,10 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AppFunction } from './app-function.js';
 import { type StageConfig, isDevStage } from './config.js';
+import { CONSUMERS, SENDER } from './consumers.js';
 import { DashboardApi } from './dashboard-api.js';
+import { Observability } from './observability.js';
+import { QueueConsumer } from './queue-consumer.js';
 import type { StatefulStack } from './stateful-stack.js';
 
 export interface StatelessStackProps extends StackProps {
@@ -10,30 +13,79 @@ export interface StatelessStackProps extends StackProps {
   readonly stateful: StatefulStack;
 }
 
-/** Functions and the HTTP API: no data lives here, so it can be replaced at will. */
+/** A sender invocation paces itself at most at this rate; concurrency makes up the number's throughput. */
+const PER_INVOCATION_RATE = 40;
+
+/** Functions, rules and the HTTP API: no data lives here, so it can be replaced at will. */
 export class StatelessStack extends Stack {
   public readonly api: DashboardApi;
+  public readonly functions: Record<string, AppFunction>;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
     const retainLogs = !isDevStage(config);
     const table = stateful.data.table;
+    const bus = stateful.routing.bus;
+    const { secrets } = stateful;
+    const graphEnv = { GRAPH_API_VERSION: config.graphApiVersion };
+    const creditsEnv = { CREDITS_LOW_THRESHOLD_MICROS: String(config.creditsLowThresholdMicros) };
 
     const apiFunction = new AppFunction(this, 'ApiFunction', {
       handlerDir: 'api',
       description: 'Dashboard API (HTTP API, JWT-authorized)',
       retainLogs,
-    }).bindTable(table);
+      environment: { ...graphEnv, ...creditsEnv },
+    })
+      .bindTable(table)
+      .bindBus(bus)
+      .bindSecret('WHATSAPP_ACCESS_TOKEN', secrets.accessToken);
 
     const webhookFunction = new AppFunction(this, 'WebhookFunction', {
       handlerDir: 'webhook',
       description: "Meta's WhatsApp webhook: verifies, splits, tags and publishes deliveries",
       retainLogs,
+      memorySize: 1024,
     })
-      .bindTable(table, 'read')
-      .bindSecret('WHATSAPP_APP_SECRET', stateful.secrets.appSecret)
-      .bindSecret('WHATSAPP_VERIFY_TOKEN', stateful.secrets.verifyToken);
+      .bindTable(table)
+      .bindBus(bus)
+      .bindSecret('WHATSAPP_APP_SECRET', secrets.appSecret)
+      .bindSecret('WHATSAPP_VERIFY_TOKEN', secrets.verifyToken);
+
+    const consumers = Object.fromEntries(
+      Object.entries(CONSUMERS).map(([name, consumer]) => [
+        name,
+        new QueueConsumer(this, `${name}Consumer`, {
+          handlerDir: consumer.handlerDir,
+          description: consumer.description,
+          timeout: consumer.timeout,
+          batchSize: consumer.batchSize,
+          retainLogs,
+          queue: stateful.queues[name as keyof typeof CONSUMERS],
+          environment: { ...graphEnv, ...creditsEnv },
+        }),
+      ]),
+    ) as Record<keyof typeof CONSUMERS, QueueConsumer>;
+    consumers.inbox.handler.bindTable(table);
+    consumers.broadcast.handler.bindTable(table).bindBus(bus).bindQueue(stateful.sendQueue.queue, 'SEND_QUEUE_URL');
+
+    // Each invocation sends one chunk at ≤ PER_INVOCATION_RATE msg/s; reserved concurrency caps the sum at the number's throughput.
+    const senderConcurrency = Math.max(1, Math.ceil(config.throughputPerSecond / PER_INVOCATION_RATE));
+    const sender = new QueueConsumer(this, 'SenderConsumer', {
+      handlerDir: SENDER.handlerDir,
+      description: SENDER.description,
+      timeout: SENDER.timeout,
+      batchSize: SENDER.batchSize,
+      queue: stateful.sendQueue,
+      retainLogs,
+      reservedConcurrentExecutions: senderConcurrency,
+      environment: {
+        ...graphEnv,
+        ...creditsEnv,
+        SENDER_THROUGHPUT_PER_SECOND: String(Math.floor(config.throughputPerSecond / senderConcurrency)),
+      },
+    });
+    sender.handler.bindTable(table).bindBus(bus).bindSecret('WHATSAPP_ACCESS_TOKEN', secrets.accessToken);
 
     this.api = new DashboardApi(this, 'Api', {
       apiFunction,
@@ -41,6 +93,22 @@ export class StatelessStack extends Stack {
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
       retainUserPool: !isDevStage(config),
+    });
+
+    this.functions = {
+      api: apiFunction,
+      webhook: webhookFunction,
+      inbox: consumers.inbox.handler,
+      broadcast: consumers.broadcast.handler,
+      sender: sender.handler,
+    };
+
+    new Observability(this, 'Observability', {
+      stage: config.stage,
+      functions: this.functions,
+      queues: { ...stateful.queues, send: stateful.sendQueue },
+      httpApi: this.api.httpApi,
+      alarmEmail: config.alarmEmail,
     });
   }
 }

@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { RULES } from '../../schemas/routes.js';
 import { TABLE } from '../../schemas/table.js';
 import { synthApp } from '../support/cdk.js';
 
@@ -79,5 +80,111 @@ describe('stateless stack', () => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       Schema: Match.arrayWith([Match.objectLike({ Name: 'accountId' }), Match.objectLike({ Name: 'role' })]),
     });
+  });
+});
+
+describe('event routing and queues', () => {
+  const { stateful, stateless } = synthApp();
+  const statefulTemplate = Template.fromStack(stateful);
+  const statelessTemplate = Template.fromStack(stateless);
+
+  it('archives every event our sources put on the bus', () => {
+    statefulTemplate.resourceCountIs('AWS::Events::EventBus', 1);
+    statefulTemplate.hasResourceProperties('AWS::Events::Archive', {
+      EventPattern: { source: ['whatsapp.webhook', 'whatsapp.api'] },
+      RetentionDays: 30,
+    });
+  });
+
+  it('gives every queue a DLQ after 5 receives, encryption, and 14 days of DLQ retention', () => {
+    const queues = statefulTemplate.findResources('AWS::SQS::Queue');
+    const byId = new Map(Object.entries(queues));
+    const working = [...byId.values()].filter((q) => q.Properties.RedrivePolicy);
+    expect(working).toHaveLength(3); // inbox, broadcast, send
+    for (const queue of working) {
+      expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      const dlqId = queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
+      expect(byId.get(dlqId)!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    }
+  });
+
+  it('sets each queue visibility timeout to 6x its consumer timeout', () => {
+    const fns = Object.values(statelessTemplate.findResources('AWS::Lambda::Function'));
+    const timeoutOf = (dir: string) => fns.find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === dir)!.Properties.Timeout as number;
+    const queues = Object.values(statefulTemplate.findResources('AWS::SQS::Queue')).filter((q) => q.Properties.RedrivePolicy);
+    const visibilities = queues.map((q) => q.Properties.VisibilityTimeout).sort((a, b) => a - b);
+    expect(visibilities).toEqual([timeoutOf('inbox') * 6, timeoutOf('broadcast') * 6, timeoutOf('sender') * 6].sort((a, b) => a - b));
+  });
+
+  it('routes with the shared patterns, each target with its own retry policy and DLQ', () => {
+    const rules = Object.values(statefulTemplate.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(2);
+    const patterns = rules.map((r) => r.Properties.EventPattern);
+    expect(patterns).toEqual(expect.arrayContaining([RULES.inbox, RULES.broadcast].map((p) => JSON.parse(JSON.stringify(p)))));
+    for (const rule of rules) {
+      const target = rule.Properties.Targets[0];
+      expect(target.DeadLetterConfig.Arn).toBeDefined();
+      expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
+    }
+  });
+
+  it('reports partial batch failures from every SQS event source', () => {
+    const mappings = Object.values(statelessTemplate.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(3);
+    for (const mapping of mappings) expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('sizes the sender concurrency from the throughput', () => {
+    const sender = Object.values(statelessTemplate.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'sender')!;
+    expect(sender.Properties.ReservedConcurrentExecutions).toBe(2);
+    expect(sender.Properties.Environment.Variables.SENDER_THROUGHPUT_PER_SECOND).toBe('40');
+    const fast = Template.fromStack(synthApp({ throughputPerSecond: 1000 }).stateless);
+    const fastSender = Object.values(fast.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'sender')!;
+    expect(fastSender.Properties.ReservedConcurrentExecutions).toBe(25);
+  });
+});
+
+describe('observability', () => {
+  const { stateless } = synthApp({ alarmEmail: 'ops@example.com' });
+  const template = Template.fromStack(stateless);
+
+  it('alarms on every DLQ, every function error and throttle, 5xx, unrouted deliveries, PutEvents failures and low credits', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => !id.startsWith('LogRetention') && !id.includes('AwsCustomResource'));
+    const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
+    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(6);
+    expect(names.filter((n) => n === 'Errors')).toHaveLength(functions.length);
+    expect(names.filter((n) => n === 'Throttles')).toHaveLength(functions.length);
+    expect(names).toEqual(expect.arrayContaining(['UnroutedEvents', 'PublishFailures', 'CreditsLow']));
+    expect(alarms.some((a) => a.Properties.Metrics?.some((m: { Expression?: string }) => m.Expression?.includes('errors / requests')))).toBe(true);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
+  });
+
+  it('e-mails alarms when an address is configured', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('draws the flow on a dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('least privilege', () => {
+  const { stateful, stateless } = synthApp();
+
+  it('grants no wildcard action, and no wildcard resource on data', () => {
+    for (const stack of [stateful, stateless]) {
+      const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+      for (const policy of policies) {
+        for (const statement of policy.Properties.PolicyDocument.Statement) {
+          const actions: string[] = [statement.Action].flat();
+          const resources: unknown[] = [statement.Resource].flat();
+          expect(actions.some((a) => a === '*' || a.endsWith(':*')), JSON.stringify(actions)).toBe(false);
+          const touchesData = actions.some((a) => /^(dynamodb|sqs|secretsmanager|events|kms):/.test(a));
+          if (touchesData) expect(resources, JSON.stringify(statement)).not.toContain('*');
+        }
+      }
+    }
   });
 });
