@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { SOURCES } from '../schemas/events.js';
@@ -26,5 +26,7 @@ export class EventRouting extends Construct {
       description: 'Every webhook and API event, for replay after an outage or a consumer bug',
     });
     if (props.retain ?? true) this.archive.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
+    new CfnOutput(this, 'ArchiveName', { value: this.archive.archiveName });
   }
 }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
@@ -25,6 +25,9 @@ export class WhatsAppSecrets extends Construct {
     this.appSecret = make('whatsapp-app-secret', "Meta app secret: verifies X-Hub-Signature-256 on webhook deliveries. Put the real value.");
     this.verifyToken = make('whatsapp-verify-token', "Token Meta echoes in the webhook verification handshake.");
     this.accessToken = make('whatsapp-access-token', 'Graph API system-user access token used to send messages. Put the real value.');
+    new CfnOutput(this, 'AppSecretName', { value: this.appSecret.secretName });
+    new CfnOutput(this, 'VerifyTokenSecretName', { value: this.verifyToken.secretName });
+    new CfnOutput(this, 'AccessTokenSecretName', { value: this.accessToken.secretName });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason: "Meta issues these values: they are rotated in Meta's app dashboard and then put here (README Deploy), not by a rotation Lambda.",
