@@ -9,12 +9,15 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { type LocalAuth, createLocalAuth, tokenRequest } from './auth.js';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { lambdaContext, readBody, sendJson, toApiGatewayEvent, writeResult } from './http-event.js';
+import { type GraphSimulator, startGraphSimulator, tableNumberLookup } from './graph-simulator.js';
+import { LocalBus, type LocalBusOptions } from './bus.js';
 
 /** Local defaults of API.md; environment variables override them. */
 export const LOCAL_DEFAULTS = {
   PORT: '3000',
   WHATSAPP_APP_SECRET: 'local-app-secret',
   WHATSAPP_VERIFY_TOKEN: 'local-verify-token',
+  WHATSAPP_ACCESS_TOKEN: 'local-access-token',
   TABLE_NAME: 'whatsapp-local',
 } as const;
 
@@ -25,6 +28,8 @@ export interface LocalRuntimeOptions {
   /** Extra environment for the handlers (secrets, table name); defaults above. */
   env?: Record<string, string>;
   log?: (line: string) => void;
+  /** The in-process bus's retry and dead-letter settings (`local/bus.ts`). */
+  bus?: Omit<LocalBusOptions, 'log'>;
 }
 
 export interface LocalRuntime {
@@ -33,6 +38,8 @@ export interface LocalRuntime {
   dynamoEndpoint: string;
   tableName: string;
   env: Record<string, string>;
+  /** The in-process EventBridge: consumers `register` on its rules. */
+  bus: LocalBus;
   stop(): Promise<void>;
 }
 
@@ -44,22 +51,41 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const log = options.log ?? (() => undefined);
   const dynamo: DynamoDbLocal = await startDynamoDbLocal({ persistDir: options.persistDir });
+  let graph: GraphSimulator | undefined;
   try {
     const env = {
       WHATSAPP_APP_SECRET: process.env.WHATSAPP_APP_SECRET ?? LOCAL_DEFAULTS.WHATSAPP_APP_SECRET,
       WHATSAPP_VERIFY_TOKEN: process.env.WHATSAPP_VERIFY_TOKEN ?? LOCAL_DEFAULTS.WHATSAPP_VERIFY_TOKEN,
+      WHATSAPP_ACCESS_TOKEN: process.env.WHATSAPP_ACCESS_TOKEN ?? LOCAL_DEFAULTS.WHATSAPP_ACCESS_TOKEN,
       TABLE_NAME: process.env.TABLE_NAME ?? LOCAL_DEFAULTS.TABLE_NAME,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // One process and a local table: the webhook re-reads routes every time, so connecting, moving or removing a number takes effect at once.
+      ROUTE_CACHE_TTL_SECONDS: process.env.ROUTE_CACHE_TTL_SECONDS ?? '0',
+      ROUTE_CACHE_MISS_TTL_SECONDS: process.env.ROUTE_CACHE_MISS_TTL_SECONDS ?? '0',
       ...options.env,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
     };
     await ensureTable(dynamo.endpoint, env.TABLE_NAME);
+    // The Graph API simulator: sends go to it, and it calls /webhook back like Meta (base URL set once listening).
+    graph = await startGraphSimulator({
+      appSecret: env.WHATSAPP_APP_SECRET,
+      accessToken: env.WHATSAPP_ACCESS_TOKEN,
+      lookupNumber: tableNumberLookup({ endpoint: dynamo.endpoint, tableName: env.TABLE_NAME }),
+      log,
+    });
+    Object.assign(env, { GRAPH_API_BASE_URL: options.env?.GRAPH_API_BASE_URL ?? graph.url });
     // Handlers read their configuration at import, as in a Lambda cold start.
     Object.assign(process.env, env);
+    // Handlers publish through `eventPublisher()`: here that is the in-process bus (imported after the env, like a handler).
+    const bus = new LocalBus({ ...options.bus, log });
+    (await import('../functions/commons/publisher.js')).setPublisher(bus);
     const api: LambdaHandler = (await import('../functions/api/handler.js')).handler;
     const webhook: LambdaHandler = (await import('../functions/webhook/handler.js')).handler;
+    // The inbox consumer behind the `inbox` rule, as its SQS queue would invoke it.
+    const inbox = (await import('../functions/inbox/handler.js')).handler;
+    bus.register('inbox', (event) => inbox(event, lambdaContext('inbox')), 'inbox');
 
     let auth: LocalAuth | undefined;
     const server = createServer((req, res) => {
@@ -86,6 +112,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         sendJson(res, 200, { token: await auth!.mint(parsed.data) });
         return;
       }
+      if (path === '/local/graph/messages' && req.method === 'GET') {
+        sendJson(res, 200, { items: graph!.sentMessages() });
+        return;
+      }
+      if (path === '/local/bus/events' && req.method === 'GET') {
+        sendJson(res, 200, { items: bus.recentEvents() });
+        return;
+      }
+      if (path === '/local/bus/dead-letters' && req.method === 'GET') {
+        sendJson(res, 200, { items: bus.deadLetters() });
+        return;
+      }
       if (path === '/local/.well-known/jwks.json') {
         sendJson(res, 200, auth!.jwks);
         return;
@@ -110,6 +148,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const port = (server.address() as { port: number }).port;
     const url = `http://127.0.0.1:${port}`;
     auth = await createLocalAuth(`${url}/local`);
+    graph.setWebhookBaseUrl(url);
 
     return {
       url,
@@ -117,15 +156,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dynamoEndpoint: dynamo.endpoint,
       tableName: env.TABLE_NAME,
       env,
+      bus,
       async stop() {
+        bus.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await graph?.stop();
         await dynamo.stop();
       },
     };
   } catch (error) {
+    await graph?.stop();
     await dynamo.stop();
     throw error;
   }

@@ -3,6 +3,8 @@
  * malformed variable fails at cold start with its name in the message.
  */
 import * as z from 'zod';
+import { rateCardSchema } from '../../schemas/broadcasts.js';
+import { EXAMPLE_RATE_CARD, type RateCard } from '../core/pricing.js';
 
 const dynamoSchema = z.object({
   TABLE_NAME: z.string().min(1),
@@ -24,4 +26,65 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessE
 
 export function dynamoConfig(env: NodeJS.ProcessEnv = process.env): DynamoConfig {
   return parseConfig(dynamoSchema, env);
+}
+
+const webhookSchema = dynamoSchema.extend({
+  /** The EventBridge bus the webhook publishes to; unset only where the local runtime injects its bus (`functions/commons/publisher.ts`). */
+  EVENT_BUS_NAME: z.string().min(1).optional(),
+  /** How long a container trusts a route it read (number → account); a removed or moved number keeps routing to its old account this long. */
+  ROUTE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(60),
+  /** How long "no account has this number" is trusted: kept short so a number just connected starts routing quickly. */
+  ROUTE_CACHE_MISS_TTL_SECONDS: z.coerce.number().int().min(0).default(5),
+});
+
+export type WebhookConfig = z.infer<typeof webhookSchema>;
+
+export function webhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
+  return parseConfig(webhookSchema, env);
+}
+
+/** `PRICING_RATE_CARD` as JSON; the example card when unset. */
+const rateCardFromEnv = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (!text) return EXAMPLE_RATE_CARD;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'Not JSON.' });
+      return z.NEVER;
+    }
+    const card = rateCardSchema.safeParse(json);
+    if (!card.success) {
+      ctx.addIssue({ code: 'custom', message: card.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      return z.NEVER;
+    }
+    return card.data as RateCard;
+  });
+
+const broadcastSchema = z.object({
+  /** Rate card of what a template message costs (`functions/core/pricing.ts`). */
+  PRICING_RATE_CARD: rateCardFromEnv,
+  /** `Credits Low` is published once when a debit takes the pool's balance under this. */
+  CREDITS_LOW_THRESHOLD_MICROS: z.coerce.number().int().min(0).default(5_000_000),
+  /** Recipients per chunk: one credit reservation and one settlement each. */
+  BROADCAST_CHUNK_SIZE: z.coerce.number().int().min(1).max(1000).default(250),
+  /** Messages per second one sender invocation sends at most (Meta: 80 per number by default). */
+  SENDER_THROUGHPUT_PER_SECOND: z.coerce.number().positive().max(1000).default(80),
+  /** Sends in flight at once within the rate; by default enough to reach it at ~200 ms per Graph call. */
+  SENDER_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+  /** Retries of one recipient after WhatsApp throttled it (130429 / 131056); then it fails as `throttled`. */
+  SENDER_MAX_THROTTLE_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
+  /** A recipient left `sending` longer than this (a crashed sender) is settled as `send_outcome_unknown`, never re-sent. */
+  SENDER_STALE_SENDING_SECONDS: z.coerce.number().int().min(30).default(300),
+  /** The send queue (SQS) the broadcast consumer fills; unset where the local runtime injects its own. */
+  SEND_QUEUE_URL: z.url().optional(),
+});
+
+export type BroadcastConfig = z.infer<typeof broadcastSchema>;
+
+export function broadcastConfig(env: NodeJS.ProcessEnv = process.env): BroadcastConfig {
+  return parseConfig(broadcastSchema, env);
 }

@@ -19,6 +19,7 @@ import type {
   Clock,
   IdGenerator,
   LedgerEntry,
+  NumberSpend,
   Page,
   PageRequest,
   QuotaStore,
@@ -42,6 +43,8 @@ export interface AccountView {
   limits: Limits;
   usage: Limits;
   credits: { balanceMicros: number };
+  /** Credits each number spent this billing period, out of the shared pool. */
+  spendByNumber: NumberSpend[];
   billingPeriod: { start: string; end: string };
   createdAt: string;
 }
@@ -74,7 +77,10 @@ export async function createAccount(
 export async function getAccountView(deps: AccountDeps, accountId: string): Promise<AccountView> {
   const account = await requireAccount(deps, accountId);
   const period = billingPeriod(account.billingAnchor, deps.clock.now());
-  const { usage, balanceMicros } = await deps.accounts.usage(account, period.key);
+  const [{ usage, balanceMicros }, spendByNumber] = await Promise.all([
+    deps.accounts.usage(account, period.key),
+    deps.accounts.spendByNumber(accountId, period.key),
+  ]);
   return {
     accountId: account.accountId,
     name: account.name,
@@ -84,6 +90,7 @@ export async function getAccountView(deps: AccountDeps, accountId: string): Prom
     limits: limitsOf(account),
     usage,
     credits: { balanceMicros },
+    spendByNumber: spendByNumber.sort((a, b) => a.whatsapp_phno.localeCompare(b.whatsapp_phno)),
     billingPeriod: { start: period.start, end: period.end },
     createdAt: account.createdAt,
   };

@@ -171,3 +171,54 @@ export class InternalError extends AppError {
     super(message);
   }
 }
+
+/** Meta's Graph API refused a send for a reason the caller can act on (bad recipient, bad template, …). */
+export class WhatsAppRejected extends AppError {
+  readonly code = 'WHATSAPP_REJECTED';
+  readonly statusCode = 422;
+  override readonly details: { metaCode: number | null; metaMessage: string };
+  constructor(metaCode: number | null, metaMessage: string) {
+    super(`WhatsApp refused the request: ${metaMessage}`);
+    this.details = { metaCode, metaMessage };
+  }
+}
+
+/** A throughput (130429) or pair-rate (131056) limit was hit: safe to retry later, nothing was sent. */
+export class WhatsAppThrottled extends AppError {
+  readonly code = 'WHATSAPP_THROTTLED';
+  readonly statusCode = 429;
+  readonly retryable = true;
+  override readonly details: { metaCode: number | null };
+  constructor(metaCode: number | null) {
+    super('WhatsApp is rate-limiting this number; retry shortly.');
+    this.details = { metaCode };
+  }
+}
+
+/** The Graph API kept failing (5xx, network) after our bounded retries. */
+export class WhatsAppUnavailable extends AppError {
+  readonly code = 'WHATSAPP_UNAVAILABLE';
+  readonly statusCode = 503;
+  readonly retryable = true;
+  constructor(message = 'WhatsApp is not answering; retry the request.') {
+    super(message);
+  }
+}
+
+/**
+ * The bus did not accept every event of a batch after bounded retries (or an
+ * event is larger than the bus takes). The webhook answers 500 so Meta
+ * redelivers: duplicates are harmless, loss is not.
+ */
+export class EventsNotPublished extends AppError {
+  readonly code = 'EVENTS_NOT_PUBLISHED';
+  readonly statusCode = 500;
+  override readonly expose = false;
+  readonly failed: number;
+  readonly total: number;
+  constructor(failed: number, total: number, reason: string) {
+    super(`${failed} of ${total} events were not published: ${reason}`);
+    this.failed = failed;
+    this.total = total;
+  }
+}

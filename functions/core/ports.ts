@@ -4,6 +4,7 @@
  * the same adapters, so one use case runs unchanged everywhere.
  */
 import type { Account, AddonType, GaugeResource, LedgerResource, PeriodResource, QuotaResource } from './plan.js';
+import type { BusEvent } from '../../schemas/events.js';
 
 export interface Clock {
   now(): Date;
@@ -64,6 +65,31 @@ export interface CreditChange extends ChangeBase {
 export interface ReserveCredits extends ChangeBase {
   reservationId: string;
   amountMicros: number;
+  /**
+   * The number's spend in the billing period (`whatsappPhno` required): raised
+   * by the amount in the same transaction, and held within `capMicros` when the
+   * number has a cap (DESIGN.md §5 rule 8); settling gives the unused part back.
+   */
+  spend?: { period: string; capMicros: number | null };
+  /** Extra attributes kept on the reservation item (e.g. which recipients it pays for). */
+  attributes?: Record<string, unknown>;
+}
+
+/** A reservation as stored: what it holds and whether it was settled. */
+export interface CreditReservation {
+  reservationId: string;
+  amountMicros: number;
+  status: 'open' | 'settled';
+  whatsapp_phno?: string;
+  spendPeriod?: string;
+  usedMicros?: number;
+  attributes: Record<string, unknown>;
+}
+
+/** Credits one number spent in a billing period (broadcast reservations net of what was given back). */
+export interface NumberSpend {
+  whatsapp_phno: string;
+  spentMicros: number;
 }
 
 export interface SettleReservation extends ChangeBase {
@@ -140,6 +166,8 @@ export interface AccountRepository {
   removeTeam(accountId: string, teamId: string, idempotencyKey: string): Promise<void>;
   getUser(accountId: string, userId: string): Promise<User | undefined>;
   getTeam(accountId: string, teamId: string): Promise<Team | undefined>;
+  /** What each number spent in the period (`SPEND` items). */
+  spendByNumber(accountId: string, period: string): Promise<NumberSpend[]>;
 }
 
 /** A stored response for an `Idempotency-Key` (API.md). */
@@ -159,6 +187,15 @@ export interface IdempotencyStore {
   complete(scope: string, key: string, response: StoredResponse): Promise<void>;
   /** Lets a failed request be retried with the same key. */
   release(scope: string, key: string): Promise<void>;
+}
+
+/**
+ * Puts events on the bus: EventBridge in AWS, the in-process bus locally.
+ * Resolves once every event is accepted; rejects (an `AppError`) when some
+ * could not be, after the adapter's own bounded retries.
+ */
+export interface EventPublisher {
+  publish(events: BusEvent[]): Promise<void>;
 }
 
 export type { QuotaResource };

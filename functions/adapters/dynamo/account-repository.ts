@@ -7,7 +7,7 @@ import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand 
 import { keys } from '../../../schemas/table.js';
 import { Conflict, NotFound } from '../../core/errors.js';
 import { type Account, GAUGE_RESOURCES, PERIOD_RESOURCES, type QuotaResource, counterLimit } from '../../core/plan.js';
-import type { AccountRepository, AccountUsage, LedgerEntry, Page, PageRequest, Team, User } from '../../core/ports.js';
+import type { AccountRepository, AccountUsage, LedgerEntry, NumberSpend, Page, PageRequest, Team, User } from '../../core/ports.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { DynamoQuotaStore, ledgerItem, toLedgerEntry } from './quota-store.js';
 import { REPLAY, type TxPart, transact } from './transact.js';
@@ -157,6 +157,24 @@ export class DynamoAccountRepository implements AccountRepository {
     if (!Item) return undefined;
     const { name, createdAt } = Item as Team;
     return { teamId, name, createdAt };
+  }
+
+  async spendByNumber(accountId: string, period: string): Promise<NumberSpend[]> {
+    const spends: NumberSpend[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.account(accountId).pk, ':prefix': keys.numberSpendPrefix(period) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) spends.push({ whatsapp_phno: item.whatsapp_phno as string, spentMicros: item.spentMicros as number });
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return spends;
   }
 
   private putNew(item: Record<string, unknown>, onExists: () => Error): TxPart {

@@ -2,6 +2,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../core/ports.js';
 import { DynamoAccountRepository } from './account-repository.js';
 import { DynamoIdempotencyStore } from './idempotency-store.js';
+import { DynamoMergeRepository } from './merge-repository.js';
+import { DynamoNumberRepository } from './number-repository.js';
 import { DynamoQuotaStore } from './quota-store.js';
 
 export { createDocumentClient } from './client.js';
@@ -13,6 +15,8 @@ export function createDynamoAdapters(doc: DynamoDBDocumentClient, tableName: str
     quotas,
     accounts: new DynamoAccountRepository(doc, tableName, quotas),
     idempotency: new DynamoIdempotencyStore(doc, tableName, clock),
+    numbers: new DynamoNumberRepository(doc, tableName, quotas, clock),
+    merges: new DynamoMergeRepository(doc, tableName, quotas, clock),
   };
 }
 

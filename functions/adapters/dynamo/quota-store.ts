@@ -9,7 +9,8 @@
  * first entry; a spent limit cancels it on the counter and becomes
  * `QuotaExceeded` with the counter's values at that instant.
  */
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../schemas/table.js';
 import { Conflict, IdempotencyKeyReused, NotFound, QuotaExceeded, ValidationFailed } from '../../core/errors.js';
 import { MAX_ADDITIONAL_NUMBERS, addonResource, counterLimit, isGauge, type Account } from '../../core/plan.js';
@@ -17,6 +18,7 @@ import type {
   AddonPurchase,
   Clock,
   CreditChange,
+  CreditReservation,
   GaugeChange,
   LedgerEntry,
   PeriodChange,
@@ -51,9 +53,12 @@ export class DynamoQuotaStore implements QuotaStore {
     return this.apply(this.entry(change, 'credits', -change.amountMicros), [this.creditDebit(change)]);
   }
 
-  addCredits(change: CreditChange): Promise<QuotaOutcome> {
+  async addCredits(change: CreditChange): Promise<QuotaOutcome> {
     positive(change.amountMicros, 'amountMicros');
-    return this.apply(this.entry(change, 'credits', change.amountMicros), [this.creditAdd(change.accountId, change.amountMicros)]);
+    const outcome = await this.apply(this.entry(change, 'credits', change.amountMicros), [this.creditAdd(change.accountId, change.amountMicros)]);
+    // A top-up that lifts the balance over the threshold re-arms the one-time `Credits Low` event.
+    if (!outcome.replayed) await this.clearCreditsLow(change.accountId);
+    return outcome;
   }
 
   reserveCredits(change: ReserveCredits): Promise<QuotaOutcome> {
@@ -70,13 +75,109 @@ export class DynamoQuotaStore implements QuotaStore {
             status: 'open',
             whatsapp_phno: change.whatsappPhno,
             createdAt: entry.at,
+            ...(change.spend ? { spendPeriod: change.spend.period } : {}),
+            ...(change.attributes ? { attributes: change.attributes } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
       onConditionFailed: () => new Conflict('RESERVATION_EXISTS', `Reservation ${change.reservationId} already exists.`),
     };
-    return this.apply(entry, [this.creditDebit(change), reservation]);
+    const parts = [this.creditDebit(change), reservation];
+    if (change.spend) {
+      if (!change.whatsappPhno) throw new ValidationFailed([{ path: ['whatsappPhno'], message: 'A number spend needs the number.' }]);
+      parts.push(
+        this.numberSpendPart({
+          accountId: change.accountId,
+          whatsappPhno: change.whatsappPhno,
+          period: change.spend.period,
+          deltaMicros: change.amountMicros,
+          capMicros: change.spend.capMicros,
+        }),
+      );
+    }
+    return this.apply(entry, parts);
+  }
+
+  /** A reservation as stored, read strongly consistent. */
+  async reservation(accountId: string, reservationId: string): Promise<CreditReservation | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.reservation(accountId, reservationId), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return {
+      reservationId,
+      amountMicros: Item.amountMicros as number,
+      status: Item.status as CreditReservation['status'],
+      ...(Item.whatsapp_phno ? { whatsapp_phno: Item.whatsapp_phno as string } : {}),
+      ...(Item.spendPeriod ? { spendPeriod: Item.spendPeriod as string } : {}),
+      ...(typeof Item.usedMicros === 'number' ? { usedMicros: Item.usedMicros } : {}),
+      attributes: (Item.attributes as Record<string, unknown>) ?? {},
+    };
+  }
+
+  /** The pool's balance, read strongly consistent. */
+  async balance(accountId: string): Promise<number> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.credits(accountId), ConsistentRead: true }));
+    if (!Item) throw new NotFound('The account');
+    return Item.balanceMicros as number;
+  }
+
+  /** What a number spent in a billing period, read strongly consistent (0 before its first spend). */
+  async numberSpend(accountId: string, period: string, whatsappPhno: string): Promise<number> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.numberSpend(accountId, period, whatsappPhno), ConsistentRead: true }),
+    );
+    return (Item?.spentMicros as number | undefined) ?? 0;
+  }
+
+  /**
+   * Flags the pool as low, once: only when its balance is under `thresholdMicros`
+   * and it is not flagged yet. `true` means this caller set the flag and should
+   * tell (publish `Credits Low`); a top-up over the threshold clears it.
+   */
+  async markCreditsLow(accountId: string, thresholdMicros: number, at: string): Promise<{ flagged: boolean; balanceMicros?: number }> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.credits(accountId),
+          UpdateExpression: 'SET lowBalanceNotifiedAt = :at, lowBalanceThresholdMicros = :t',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(lowBalanceNotifiedAt) AND balanceMicros < :t',
+          ExpressionAttributeValues: { ':at': at, ':t': thresholdMicros },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { flagged: true, balanceMicros: Attributes?.balanceMicros as number };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { flagged: false };
+      throw error;
+    }
+  }
+
+  /** Takes back a flag this caller set (the event could not be published), so a later debit tells again. */
+  async unmarkCreditsLow(accountId: string, at: string): Promise<void> {
+    await this.removeLowFlag(accountId, 'lowBalanceNotifiedAt = :at', { ':at': at });
+  }
+
+  private async clearCreditsLow(accountId: string): Promise<void> {
+    await this.removeLowFlag(accountId, 'attribute_exists(lowBalanceNotifiedAt) AND balanceMicros >= lowBalanceThresholdMicros', {});
+  }
+
+  private async removeLowFlag(accountId: string, condition: string, values: Record<string, unknown>): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.credits(accountId),
+          UpdateExpression: 'REMOVE lowBalanceNotifiedAt, lowBalanceThresholdMicros',
+          ConditionExpression: condition,
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async settleReservation(change: SettleReservation): Promise<QuotaOutcome> {
@@ -105,6 +206,17 @@ export class DynamoQuotaStore implements QuotaStore {
     };
     const parts = [close];
     if (refund > 0) parts.push(this.creditAdd(change.accountId, refund, { returning: true }));
+    // The unused part leaves the number's spend too (same period the reservation counted it in).
+    if (refund > 0 && reservation.spendPeriod && reservation.whatsapp_phno) {
+      parts.push(
+        this.numberSpendPart({
+          accountId: change.accountId,
+          whatsappPhno: reservation.whatsapp_phno as string,
+          period: reservation.spendPeriod as string,
+          deltaMicros: -refund,
+        }),
+      );
+    }
     return this.apply(entry, parts);
   }
 
@@ -265,6 +377,46 @@ export class DynamoQuotaStore implements QuotaStore {
     };
   }
 
+  /**
+   * The change of one number's spend in a period, for a transaction that moves
+   * pool money. A raise is held within `capMicros` when set: conditions cannot
+   * do arithmetic, so the caller's `cap - amount` is the bound the counter must
+   * not be over before the raise.
+   */
+  numberSpendPart(change: { accountId: string; whatsappPhno: string; period: string; deltaMicros: number; capMicros?: number | null }): TxPart {
+    const { accountId, whatsappPhno, period, deltaMicros } = change;
+    if (!Number.isSafeInteger(deltaMicros) || deltaMicros === 0) {
+      throw new ValidationFailed([{ path: ['deltaMicros'], message: 'Must be a non-zero integer.' }]);
+    }
+    const cap = deltaMicros > 0 ? (change.capMicros ?? null) : null;
+    if (cap !== null && cap - deltaMicros < 0) throw numberCapReached(whatsappPhno, cap, undefined, deltaMicros);
+    return {
+      item: {
+        Update: {
+          TableName: this.tableName,
+          Key: keys.numberSpend(accountId, period, whatsappPhno),
+          UpdateExpression: 'SET spentMicros = if_not_exists(spentMicros, :zero) + :n, whatsapp_phno = :phno, period = :period, updatedAt = :at',
+          ...(cap !== null ? { ConditionExpression: 'attribute_not_exists(spentMicros) OR spentMicros <= :capLessN' } : {}),
+          ExpressionAttributeValues: {
+            ':zero': 0,
+            ':n': deltaMicros,
+            ':phno': whatsappPhno,
+            ':period': period,
+            ':at': this.clock.now().toISOString(),
+            ...(cap !== null ? { ':capLessN': cap - deltaMicros } : {}),
+          },
+        },
+      },
+      onConditionFailed: (old) => numberCapReached(whatsappPhno, cap ?? 0, old?.spentMicros as number | undefined, deltaMicros),
+    };
+  }
+
+  /** Money given back to the pool (a refund, an unused reservation), for a transaction that also writes other items. */
+  creditReturnPart(accountId: string, amountMicros: number): TxPart {
+    positive(amountMicros, 'amountMicros');
+    return this.creditAdd(accountId, amountMicros, { returning: true });
+  }
+
   /** Adds to the pool: a top-up (`returning: false`) or money given back (refund, unused reservation). */
   private creditAdd(accountId: string, amountMicros: number, opts: { returning?: boolean } = {}): TxPart {
     const counter = opts.returning ? 'spentMicros = spentMicros - :n' : 'addedMicros = addedMicros + :n';
@@ -363,6 +515,13 @@ function accountOf(parts: TxPart[]): string {
     if (pk?.startsWith('A#')) return pk.slice(2);
   }
   throw new Error('No account item in the transaction');
+}
+
+/** A number's cap inside the shared pool is reached: `QuotaExceeded` on credits, naming the number. */
+function numberCapReached(whatsappPhno: string, capMicros: number, spentMicros: number | undefined, requestedMicros: number): QuotaExceeded {
+  const error = new QuotaExceeded('credits', capMicros, spentMicros ?? 0);
+  Object.assign(error.details, { scope: 'number', whatsapp_phno: whatsappPhno, capMicros, requestedMicros });
+  return error;
 }
 
 function positive(value: number, field: string): void {

@@ -1,0 +1,176 @@
+/**
+ * Meta's Graph API (WhatsApp Cloud API) behind the `MessageSender` port.
+ *
+ * Sends go out from one number: `POST {base}/{version}/{phoneNumberId}/messages`.
+ * The version is pinned in config (`GRAPH_API_VERSION`) so a Meta release
+ * never changes behaviour under us; the base URL is config too, so the local
+ * runtime points it at its simulator. Meta's errors become typed errors;
+ * throttling and 5xx are retried here with bounded, jittered backoff.
+ */
+import * as z from 'zod';
+import { graphErrorResponse, graphSendResponse, graphTemplateResponse } from '../../../schemas/inbox.js';
+import { parseConfig } from '../../commons/config.js';
+import { resolveSecret } from '../../commons/secrets.js';
+import { WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable, WindowClosed } from '../../core/errors.js';
+import { isBusinessScopedUserId } from '../../core/contact-id.js';
+import type {
+  MessageSender,
+  SendTemplateRequest,
+  SendTextRequest,
+  SentMessage,
+  SubmittedTemplate,
+  TemplateDefinition,
+} from '../../core/messaging.js';
+
+const graphConfigSchema = z.object({
+  GRAPH_API_BASE_URL: z.url().default('https://graph.facebook.com'),
+  GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'e.g. v23.0').default('v23.0'),
+});
+
+export type GraphConfig = z.infer<typeof graphConfigSchema>;
+
+export function graphConfig(env: NodeJS.ProcessEnv = process.env): GraphConfig {
+  return parseConfig(graphConfigSchema, env);
+}
+
+/** Meta's error codes we act on (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes). */
+export const META_ERRORS = {
+  /** Re-engagement message: more than 24 hours since the user last wrote. */
+  reEngagement: 131047,
+  /** Cloud API throughput reached for the number. */
+  throughput: 130429,
+  /** Too many messages to the same user from this number in a short time. */
+  pairRate: 131056,
+  /** Temporarily unavailable. */
+  temporarilyUnavailable: 2,
+} as const;
+
+export interface GraphClientOptions {
+  baseUrl: string;
+  version: string;
+  /** Resolved per call: the secret reader caches it per container. */
+  accessToken: () => Promise<string>;
+  fetch?: typeof fetch;
+  /** Attempts per request, retries included. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type Failure = { retry: true; error: Error } | { retry: false; error: Error };
+
+export class GraphClient implements MessageSender {
+  private readonly fetchFn: typeof fetch;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly timeoutMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.baseDelayMs = options.baseDelayMs ?? 250;
+    this.maxDelayMs = options.maxDelayMs ?? 4000;
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async sendText(request: SendTextRequest): Promise<SentMessage> {
+    return this.sendMessage(request.phoneNumberId, request.to, {
+      type: 'text',
+      text: { body: request.text, preview_url: false },
+      ...(request.bizOpaqueCallbackData ? { biz_opaque_callback_data: request.bizOpaqueCallbackData } : {}),
+    });
+  }
+
+  async sendTemplate(request: SendTemplateRequest): Promise<SentMessage> {
+    const { name, language, components } = request.template;
+    return this.sendMessage(request.phoneNumberId, request.to, {
+      type: 'template',
+      template: { name, language: { code: language }, ...(components?.length ? { components } : {}) },
+      ...(request.bizOpaqueCallbackData ? { biz_opaque_callback_data: request.bizOpaqueCallbackData } : {}),
+    });
+  }
+
+  async submitTemplate(wabaId: string, template: TemplateDefinition): Promise<SubmittedTemplate> {
+    const answer = graphTemplateResponse.safeParse(await this.post(`${wabaId}/message_templates`, template));
+    if (!answer.success) throw new WhatsAppUnavailable('WhatsApp answered the template submission in an unexpected shape.');
+    return { id: answer.data.id, status: answer.data.status };
+  }
+
+  private async sendMessage(phoneNumberId: string, to: string, content: Record<string, unknown>): Promise<SentMessage> {
+    // Username-only users are addressed by their BSUID in `recipient`; everyone else by number in `to`.
+    const addressee = isBusinessScopedUserId(to) ? { recipient: to } : { to };
+    const body = { messaging_product: 'whatsapp', recipient_type: 'individual', ...addressee, ...content };
+    const answer = graphSendResponse.safeParse(await this.post(`${phoneNumberId}/messages`, body));
+    if (!answer.success) throw new WhatsAppUnavailable('WhatsApp answered the send in an unexpected shape.');
+    const waId = answer.data.contacts?.[0]?.wa_id;
+    return { wamid: answer.data.messages[0]!.id, ...(waId ? { waId } : {}) };
+  }
+
+  private async post(path: string, body: unknown): Promise<unknown> {
+    const url = `${this.options.baseUrl.replace(/\/+$/, '')}/${this.options.version}/${path}`;
+    const token = await this.options.accessToken();
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(url, token, body);
+      if (!('retry' in outcome)) return outcome.body;
+      if (!outcome.retry || attempt >= this.maxAttempts) throw outcome.error;
+      await this.sleep(Math.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)));
+    }
+  }
+
+  private async attempt(url: string, token: string, body: unknown): Promise<{ body: unknown } | Failure> {
+    let response: Response;
+    try {
+      response = await this.fetchFn(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch {
+      // Network failure or timeout: Meta may or may not have it; a bounded retry is the documented advice.
+      return { retry: true, error: new WhatsAppUnavailable() };
+    }
+    const text = await response.text();
+    const parsed = safeJson(text);
+    if (response.ok) return { body: parsed };
+    return classify(response.status, parsed);
+  }
+}
+
+/** Maps one failed Graph API answer to a typed error, and says whether retrying may help. */
+export function classify(httpStatus: number, body: unknown): Failure {
+  const envelope = graphErrorResponse.safeParse(body);
+  const metaError = envelope.success ? envelope.data.error : undefined;
+  const code = metaError?.code ?? null;
+  const message = metaError?.error_data?.details ?? metaError?.error_user_msg ?? metaError?.message ?? `HTTP ${httpStatus}`;
+  if (code === META_ERRORS.reEngagement) return { retry: false, error: new WindowClosed() };
+  if (code === META_ERRORS.throughput || code === META_ERRORS.pairRate) return { retry: true, error: new WhatsAppThrottled(code) };
+  if (httpStatus >= 500 || code === META_ERRORS.temporarilyUnavailable) {
+    return { retry: true, error: new WhatsAppUnavailable(`WhatsApp failed (HTTP ${httpStatus}${code !== null ? `, code ${code}` : ''}); retry the request.`) };
+  }
+  if (httpStatus === 429) return { retry: true, error: new WhatsAppThrottled(code) };
+  return { retry: false, error: new WhatsAppRejected(code, message) };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The client for this container: config from the environment, token from Secrets Manager (or env locally). */
+export function createGraphClient(env: NodeJS.ProcessEnv = process.env): GraphClient {
+  const config = graphConfig(env);
+  return new GraphClient({
+    baseUrl: config.GRAPH_API_BASE_URL,
+    version: config.GRAPH_API_VERSION,
+    accessToken: () => resolveSecret('WHATSAPP_ACCESS_TOKEN', env),
+  });
+}

@@ -1,0 +1,120 @@
+import { pageOf } from '../../../schemas/api.js';
+import {
+  assignBody,
+  contactView,
+  conversationParams,
+  conversationView,
+  inboxListQuery,
+  messageView,
+  messagesQuery,
+  replyAccepted,
+  replyBody,
+} from '../../../schemas/inbox.js';
+import {
+  type ConversationRef,
+  type InboxDeps,
+  assignConversation,
+  contactViewOf,
+  conversationViewOf,
+  listContacts,
+  listConversations,
+  listMessages,
+  markConversationRead,
+  messageViewOf,
+  sendReply,
+} from '../../core/inbox.js';
+import { defineRoute } from '../router.js';
+
+type ConversationParams = { conversationId: { whatsappPhno: string; contactKey: string } };
+
+/** The conversation a path names, always inside the caller's account: another account's id is simply not found. */
+const refOf = (accountId: string, params: ConversationParams): ConversationRef => ({
+  accountId,
+  whatsappPhno: params.conversationId.whatsappPhno,
+  contactKey: params.conversationId.contactKey,
+});
+
+/** Contacts and the team inbox: every number's conversations, for agents and up; `whatsapp_phno` narrows to one number. */
+export const inboxRoutes = [
+  defineRoute<InboxDeps, never, typeof inboxListQuery>({
+    method: 'GET',
+    path: '/v1/contacts',
+    summary: 'Contacts of every number (one per number and user), optionally of one number.',
+    role: 'agent',
+    scope: 'account',
+    query: inboxListQuery,
+    response: { status: 200, schema: pageOf(contactView) },
+    handle: async ({ accountId, query, deps }) => {
+      const page = await listContacts(deps, accountId, { whatsappPhno: query.whatsapp_phno }, query);
+      return { statusCode: 200, body: { items: page.items.map(contactViewOf), nextCursor: page.nextCursor } };
+    },
+  }),
+  defineRoute<InboxDeps, never, typeof inboxListQuery>({
+    method: 'GET',
+    path: '/v1/conversations',
+    summary: 'The team inbox, newest first, across every number or of one.',
+    role: 'agent',
+    scope: 'account',
+    query: inboxListQuery,
+    response: { status: 200, schema: pageOf(conversationView) },
+    handle: async ({ accountId, query, deps }) => {
+      const page = await listConversations(deps, accountId, { whatsappPhno: query.whatsapp_phno }, query);
+      return { statusCode: 200, body: { items: page.items.map(conversationViewOf), nextCursor: page.nextCursor } };
+    },
+  }),
+  defineRoute<InboxDeps, never, typeof messagesQuery, typeof conversationParams>({
+    method: 'GET',
+    path: '/v1/conversations/{conversationId}/messages',
+    summary: 'A conversation\'s messages, oldest first.',
+    role: 'agent',
+    scope: 'account',
+    params: conversationParams,
+    query: messagesQuery,
+    response: { status: 200, schema: pageOf(messageView) },
+    handle: async ({ accountId, params, query, deps }) => {
+      const page = await listMessages(deps, refOf(accountId, params), query);
+      return { statusCode: 200, body: { items: page.items.map(messageViewOf), nextCursor: page.nextCursor } };
+    },
+  }),
+  defineRoute<InboxDeps, typeof replyBody, never, typeof conversationParams>({
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/messages',
+    summary: 'Reply with free text from the conversation\'s own number; 409 WINDOW_CLOSED outside the 24-hour window.',
+    role: 'agent',
+    scope: 'account',
+    params: conversationParams,
+    body: replyBody,
+    response: { status: 202, schema: replyAccepted },
+    handle: async ({ accountId, params, body, deps }) => ({
+      statusCode: 202,
+      body: await sendReply(deps, refOf(accountId, params), body.text),
+    }),
+  }),
+  defineRoute<InboxDeps, typeof assignBody, never, typeof conversationParams>({
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/assign',
+    summary: 'Assign the conversation to a team of the account.',
+    role: 'agent',
+    scope: 'account',
+    params: conversationParams,
+    body: assignBody,
+    response: { status: 200, schema: conversationView },
+    handle: async ({ accountId, params, body, deps }) => ({
+      statusCode: 200,
+      body: conversationViewOf(await assignConversation(deps, refOf(accountId, params), body.teamId)),
+    }),
+  }),
+  defineRoute<InboxDeps, never, never, typeof conversationParams>({
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/read',
+    summary: 'Mark the conversation read: its unread count goes to 0.',
+    role: 'agent',
+    scope: 'account',
+    params: conversationParams,
+    response: { status: 200, schema: conversationView },
+    handle: async ({ accountId, params, deps }) => ({
+      statusCode: 200,
+      body: conversationViewOf(await markConversationRead(deps, refOf(accountId, params))),
+    }),
+  }),
+];

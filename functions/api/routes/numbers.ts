@@ -1,0 +1,91 @@
+import {
+  catalogBody,
+  catalogView,
+  connectNumberBody,
+  numberList,
+  numberParams,
+  numberView,
+  patchNumberBody,
+} from '../../../schemas/numbers.js';
+import {
+  type NumberDeps,
+  type NumberToConnect,
+  connectNumber,
+  listNumbers,
+  replaceDefaultNumber,
+  setNumberCatalog,
+  updateNumber,
+} from '../../core/numbers.js';
+import type { ConnectNumberBody } from '../../../schemas/numbers.js';
+import { defineRoute } from '../router.js';
+
+function toConnect(body: ConnectNumberBody): NumberToConnect {
+  return { name: body.name, whatsapp_phno: body.displayPhoneNumber, phoneNumberId: body.phoneNumberId, wabaId: body.wabaId };
+}
+
+/** The account's numbers: listed by agents, connected and edited by admins, the default replaced by owners. */
+export const numberRoutes = [
+  defineRoute<NumberDeps>({
+    method: 'GET',
+    path: '/v1/numbers',
+    summary: 'The connected numbers, default first, with the features each offers.',
+    role: 'agent',
+    scope: 'account',
+    response: { status: 200, schema: numberList },
+    handle: async ({ accountId, deps }) => ({ statusCode: 200, body: { items: await listNumbers(deps, accountId) } }),
+  }),
+  defineRoute<NumberDeps, typeof connectNumberBody>({
+    method: 'POST',
+    path: '/v1/numbers',
+    summary: 'Connect a number (the result of Embedded Signup): the first becomes the default, others take a number add-on.',
+    role: 'admin',
+    scope: 'account',
+    body: connectNumberBody,
+    response: { status: 201, schema: numberView },
+    handle: async ({ accountId, body, deps, idempotencyKey }) => ({
+      statusCode: 201,
+      body: await connectNumber(deps, accountId, toConnect(body), idempotencyKey),
+    }),
+  }),
+  defineRoute<NumberDeps, typeof connectNumberBody>({
+    method: 'PUT',
+    path: '/v1/numbers/default',
+    summary: 'Replace the default number by one connected nowhere; the old default is disconnected.',
+    role: 'owner',
+    scope: 'account',
+    body: connectNumberBody,
+    response: { status: 200, schema: numberView },
+    handle: async ({ accountId, body, deps, idempotencyKey }) => {
+      const { number, created } = await replaceDefaultNumber(deps, accountId, toConnect(body), idempotencyKey);
+      return { statusCode: created ? 201 : 200, body: number };
+    },
+  }),
+  defineRoute<NumberDeps, typeof patchNumberBody, never, typeof numberParams>({
+    method: 'PATCH',
+    path: '/v1/numbers/{phno}',
+    summary: "Rename a number or set (null clears) its credit cap inside the shared pool.",
+    role: 'admin',
+    scope: 'account',
+    params: numberParams,
+    body: patchNumberBody,
+    response: { status: 200, schema: numberView },
+    handle: async ({ accountId, params, body, deps }) => ({
+      statusCode: 200,
+      body: await updateNumber(deps, accountId, params.phno, body),
+    }),
+  }),
+  defineRoute<NumberDeps, typeof catalogBody, never, typeof numberParams>({
+    method: 'PUT',
+    path: '/v1/numbers/{phno}/catalog',
+    summary: 'Bind a Meta catalog: default number only (403 FEATURE_UNAVAILABLE on an additional one).',
+    role: 'admin',
+    scope: 'account',
+    params: numberParams,
+    body: catalogBody,
+    response: { status: 200, schema: catalogView },
+    handle: async ({ accountId, params, body, deps }) => ({
+      statusCode: 200,
+      body: await setNumberCatalog(deps, accountId, params.phno, body.catalogId),
+    }),
+  }),
+];

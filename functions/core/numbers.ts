@@ -1,0 +1,452 @@
+/**
+ * Connected WhatsApp numbers (DESIGN.md §1, §5 rule 5, §7): the default number
+ * plus up to 15 additional ones, each additional number holding one number
+ * add-on. A number is connectable once, platform-wide: the repository writes
+ * its claim, its routes and the quota in one transaction, so every rule here
+ * holds under races. Operators remove numbers and merge accounts.
+ *
+ * The use cases read the state they decide on (which number is the default,
+ * which numbers exist), then ask the repository for ONE conditional write that
+ * holds only if that state is unchanged; when it changed meanwhile the
+ * repository says `StaleNumberState` and the use case decides again.
+ */
+import type { NumberView } from '../../schemas/numbers.js';
+import { type AccountDeps, type AccountView, getAccountView, requireAccount } from './accounts.js';
+import { Conflict, NotFound, NumberAlreadyConnected, ServiceBusy, ValidationFailed } from './errors.js';
+import { featuresOf, requireFeature } from './features.js';
+import type { Account, Addons } from './plan.js';
+
+// --- model ---------------------------------------------------------------------
+
+/** Channel status as Meta reports it; the ingestion capability keeps it current. */
+export interface ChannelStatus {
+  status: string;
+  messagingLimitTier: string | null;
+  qualityRating: string | null;
+}
+
+export interface ConnectedNumber extends ChannelStatus {
+  accountId: string;
+  /** Digits only, E.164 without `+` (`normalizePhno`). */
+  whatsapp_phno: string;
+  name: string;
+  phoneNumberId: string;
+  wabaId: string;
+  isDefault: boolean;
+  /** Optional cap inside the shared credit pool (DESIGN.md §5 rule 8); `null` = no cap. */
+  creditCapMicros: number | null;
+  /** Meta catalog bound to the default number. */
+  catalogId?: string;
+  connectedAt: string;
+  updatedAt: string;
+}
+
+/** The result of Meta's Embedded Signup, already normalised. */
+export interface NumberToConnect {
+  name: string;
+  whatsapp_phno: string;
+  phoneNumberId: string;
+  wabaId: string;
+}
+
+export interface NumberPatch {
+  name?: string;
+  creditCapMicros?: number | null;
+}
+
+/** What a freshly connected number reports until Meta's webhooks tell more. */
+export const INITIAL_CHANNEL_STATUS: ChannelStatus = { status: 'CONNECTED', messagingLimitTier: null, qualityRating: null };
+
+/**
+ * The state a conditional write depended on changed between our read and our
+ * write (another request made a default, removed one, connected a number).
+ * Not an answer: the use case reads again and decides again.
+ */
+export class StaleNumberState extends Error {
+  constructor(what: string) {
+    super(`State changed meanwhile: ${what}`);
+  }
+}
+
+// --- ports ---------------------------------------------------------------------
+
+/** Numbers on the table; every write is one transaction with the claim, the routes and the quota. */
+export interface NumberRepository {
+  /** The account's numbers (Query on its partition). */
+  list(accountId: string): Promise<ConnectedNumber[]>;
+  get(accountId: string, whatsappPhno: string): Promise<ConnectedNumber | undefined>;
+  /** The default number's `whatsapp_phno`, from the account's default marker. */
+  defaultOf(accountId: string): Promise<string | undefined>;
+  /** Connects the first number as the default; `StaleNumberState` if a default appeared meanwhile. */
+  connectDefault(number: ConnectedNumber): Promise<void>;
+  /** Connects an additional number taking one add-on slot; `StaleNumberState` if there is no default any more. */
+  connectAdditional(number: ConnectedNumber, idempotencyKey: string): Promise<{ replayed: boolean; whatsappPhno: string }>;
+  /** Disconnects `current` (the default) and connects `next` as the default; `StaleNumberState` if `current` is no longer the default. */
+  replaceDefault(current: ConnectedNumber, next: ConnectedNumber): Promise<void>;
+  /** Disconnects an additional number and gives its slot back. */
+  removeAdditional(number: ConnectedNumber, idempotencyKey: string): Promise<void>;
+  /** Disconnects the default when it is the account's only number. */
+  removeOnlyDefault(number: ConnectedNumber): Promise<void>;
+  /** Disconnects the default and makes `promoted` (an additional number) the default, freeing its slot. */
+  removeDefaultPromoting(number: ConnectedNumber, promoted: ConnectedNumber, idempotencyKey: string): Promise<void>;
+  /** Renames (routes follow) and/or sets the credit cap. */
+  update(number: ConnectedNumber, patch: NumberPatch, at: string): Promise<ConnectedNumber>;
+  /** Binds a catalog; refused if the number stopped being the default meanwhile. */
+  setCatalog(number: ConnectedNumber, catalogId: string, at: string): Promise<void>;
+  /** For the ingestion capability: Meta reported a new status, tier or quality. `undefined` when the number is not connected. */
+  updateChannelStatus(accountId: string, whatsappPhno: string, status: Partial<ChannelStatus>): Promise<ConnectedNumber | undefined>;
+}
+
+export interface MergeNumber {
+  whatsapp_phno: string;
+  phoneNumberId: string;
+  wabaId: string;
+  /** It was the source's default. */
+  wasDefault: boolean;
+  /** It becomes the target's default (only when the target had none). */
+  becomesDefault: boolean;
+}
+
+/** What the merge decided at its start; stored so a re-run finishes the same merge. */
+export interface MergePlan {
+  /** The accounts as read: the merge's first write holds only if their add-ons and status are unchanged. */
+  source: Account;
+  target: Account;
+  numbers: MergeNumber[];
+  /** The source's default marker as read (absent: no default). */
+  sourceDefault?: string;
+  /** Whether the target had a default when read. */
+  targetHasDefault: boolean;
+  /** Additional-number slots the source used when read. */
+  sourceSlotsUsed: number;
+  /** Additional-number slots the moved numbers take on the target. */
+  slots: number;
+  at: string;
+}
+
+export interface MergeProgress {
+  sourceAccountId: string;
+  targetAccountId: string;
+  status: 'in_progress' | 'completed';
+  numbers: MergeNumber[];
+  addonsMoved: Addons;
+  creditsMovedMicros: number;
+  startedAt: string;
+  completedAt?: string;
+}
+
+/** Account merges as idempotent steps; each step can run again and changes nothing the second time. */
+export interface MergeRepository {
+  progress(sourceAccountId: string): Promise<MergeProgress | undefined>;
+  /**
+   * One transaction: records the progress item, closes the source, moves its
+   * add-ons and reserves the target's slots for the numbers to come.
+   * `StaleNumberState` when what the plan read changed meanwhile.
+   */
+  begin(plan: MergePlan): Promise<MergeProgress>;
+  /** Moves one number (item, claim, routes) in its own transaction, conditioned on its current owner. */
+  moveNumber(progress: MergeProgress, number: MergeNumber): Promise<void>;
+  /** Copies contacts, conversations (with their messages), templates and automations; returns how many items were written. */
+  copyHistory(progress: MergeProgress): Promise<number>;
+  /** Moves the source's credit balance with a ledger entry on each side; returns what moved in total. */
+  moveCredits(progress: MergeProgress, at: string): Promise<number>;
+  finish(progress: MergeProgress, at: string): Promise<MergeProgress>;
+}
+
+export interface NumberDeps extends AccountDeps {
+  numbers: NumberRepository;
+  merges: MergeRepository;
+}
+
+// --- views ---------------------------------------------------------------------
+
+export function toNumberView(number: ConnectedNumber): NumberView {
+  return {
+    whatsapp_phno: number.whatsapp_phno,
+    name: number.name,
+    isDefault: number.isDefault,
+    phoneNumberId: number.phoneNumberId,
+    wabaId: number.wabaId,
+    status: number.status,
+    messagingLimitTier: number.messagingLimitTier,
+    qualityRating: number.qualityRating,
+    creditCapMicros: number.creditCapMicros,
+    features: featuresOf(number),
+    connectedAt: number.connectedAt,
+  };
+}
+
+/** Default first, then in the order they were connected. */
+function byRole(a: ConnectedNumber, b: ConnectedNumber): number {
+  if (a.isDefault !== b.isDefault) return a.isDefault ? -1 : 1;
+  return a.connectedAt.localeCompare(b.connectedAt) || a.whatsapp_phno.localeCompare(b.whatsapp_phno);
+}
+
+// --- use cases -----------------------------------------------------------------
+
+const MAX_DECISIONS = 8;
+
+/** Decides and writes again while the state moves under us; contention that outlasts this is a 503 to retry. */
+async function decideAgainWhileStale<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof StaleNumberState)) throw error;
+      if (attempt >= MAX_DECISIONS) throw new ServiceBusy();
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+    }
+  }
+}
+
+export async function listNumbers(deps: Pick<NumberDeps, 'accounts' | 'numbers'>, accountId: string): Promise<NumberView[]> {
+  await requireAccount(deps, accountId);
+  const numbers = await deps.numbers.list(accountId);
+  return numbers.sort(byRole).map(toNumberView);
+}
+
+function newNumber(accountId: string, input: NumberToConnect, isDefault: boolean, at: string): ConnectedNumber {
+  return {
+    accountId,
+    whatsapp_phno: input.whatsapp_phno,
+    name: input.name,
+    phoneNumberId: input.phoneNumberId,
+    wabaId: input.wabaId,
+    isDefault,
+    ...INITIAL_CHANNEL_STATUS,
+    creditCapMicros: null,
+    connectedAt: at,
+    updatedAt: at,
+  };
+}
+
+/**
+ * Connects a number: the account's first becomes the default; every other one
+ * is additional and takes one number add-on (never more than 15).
+ */
+export async function connectNumber(
+  deps: Pick<NumberDeps, 'accounts' | 'numbers' | 'clock'>,
+  accountId: string,
+  input: NumberToConnect,
+  idempotencyKey: string,
+): Promise<NumberView> {
+  await requireAccount(deps, accountId);
+  return decideAgainWhileStale(async () => {
+    const at = deps.clock.now().toISOString();
+    const currentDefault = await deps.numbers.defaultOf(accountId);
+    if (!currentDefault) {
+      const number = newNumber(accountId, input, true, at);
+      await deps.numbers.connectDefault(number);
+      return toNumberView(number);
+    }
+    const number = newNumber(accountId, input, false, at);
+    const outcome = await deps.numbers.connectAdditional(number, idempotencyKey);
+    if (!outcome.replayed) return toNumberView(number);
+    // The same request was applied before: answer with what it connected.
+    const first = await deps.numbers.get(accountId, outcome.whatsappPhno);
+    if (!first) throw new NotFound(`The number ${outcome.whatsappPhno}`);
+    return toNumberView(first);
+  });
+}
+
+/**
+ * "Change account/number": the default is replaced by a number connected
+ * nowhere; the old default is disconnected and freed platform-wide,
+ * additional numbers are untouched. Without a default yet, this connects the
+ * first number (and says so with `created`).
+ */
+export async function replaceDefaultNumber(
+  deps: Pick<NumberDeps, 'accounts' | 'numbers' | 'clock'>,
+  accountId: string,
+  input: NumberToConnect,
+  idempotencyKey: string,
+): Promise<{ number: NumberView; created: boolean }> {
+  await requireAccount(deps, accountId);
+  return decideAgainWhileStale(async () => {
+    const currentPhno = await deps.numbers.defaultOf(accountId);
+    if (!currentPhno) return { number: await connectNumber(deps, accountId, input, idempotencyKey), created: true };
+    const current = await deps.numbers.get(accountId, currentPhno);
+    // The marker names a number not (yet) in the partition: a merge is moving it in.
+    if (!current) throw new StaleNumberState(`default ${currentPhno} is moving`);
+    // The same number cannot leave and arrive in one transaction; it is connected anyway.
+    if (current.whatsapp_phno === input.whatsapp_phno) throw new NumberAlreadyConnected(input.whatsapp_phno);
+    if (current.phoneNumberId === input.phoneNumberId) {
+      throw withPhoneNumberId(new NumberAlreadyConnected(input.whatsapp_phno), input.phoneNumberId);
+    }
+    const next = newNumber(accountId, input, true, deps.clock.now().toISOString());
+    await deps.numbers.replaceDefault(current, next);
+    return { number: toNumberView(next), created: false };
+  });
+}
+
+/** Names the Meta id that made a number unconnectable. */
+export function withPhoneNumberId(error: NumberAlreadyConnected, phoneNumberId: string): NumberAlreadyConnected {
+  Object.assign(error.details, { phoneNumberId });
+  return error;
+}
+
+export async function requireNumber(deps: Pick<NumberDeps, 'numbers'>, accountId: string, whatsappPhno: string): Promise<ConnectedNumber> {
+  const number = await deps.numbers.get(accountId, whatsappPhno);
+  if (!number) throw new NotFound(`The number ${whatsappPhno}`);
+  return number;
+}
+
+/** Renames a number (its route rows follow) and/or sets or clears its credit cap. */
+export async function updateNumber(
+  deps: Pick<NumberDeps, 'accounts' | 'numbers' | 'clock'>,
+  accountId: string,
+  whatsappPhno: string,
+  patch: NumberPatch,
+): Promise<NumberView> {
+  await requireAccount(deps, accountId);
+  const number = await requireNumber(deps, accountId, whatsappPhno);
+  return toNumberView(await deps.numbers.update(number, patch, deps.clock.now().toISOString()));
+}
+
+/** Binds a Meta catalog: a default-number-only feature. */
+export async function setNumberCatalog(
+  deps: Pick<NumberDeps, 'accounts' | 'numbers' | 'clock'>,
+  accountId: string,
+  whatsappPhno: string,
+  catalogId: string,
+): Promise<{ whatsapp_phno: string; catalogId: string }> {
+  await requireAccount(deps, accountId);
+  const number = await requireNumber(deps, accountId, whatsappPhno);
+  requireFeature(number, 'catalog');
+  await deps.numbers.setCatalog(number, catalogId, deps.clock.now().toISOString());
+  return { whatsapp_phno: number.whatsapp_phno, catalogId };
+}
+
+/**
+ * Operators remove a number: its claim, routes and add-on slot are freed.
+ * Removing the default while additional numbers remain needs the number that
+ * becomes the default (`newDefault`); that number stops using a slot.
+ */
+export async function removeNumber(
+  deps: Pick<NumberDeps, 'accounts' | 'numbers'>,
+  accountId: string,
+  whatsappPhno: string,
+  options: { newDefault?: string },
+  idempotencyKey: string,
+): Promise<void> {
+  await requireAccount(deps, accountId);
+  await decideAgainWhileStale(async () => {
+    const number = await requireNumber(deps, accountId, whatsappPhno);
+    if (!number.isDefault) return deps.numbers.removeAdditional(number, idempotencyKey);
+    const others = (await deps.numbers.list(accountId)).filter((n) => n.whatsapp_phno !== whatsappPhno);
+    if (others.length === 0) return deps.numbers.removeOnlyDefault(number);
+    const candidates = others.map((n) => n.whatsapp_phno).sort();
+    if (!options.newDefault) {
+      throw new Conflict(
+        'DEFAULT_REQUIRED',
+        `${whatsappPhno} is the default number and ${others.length} more remain: name the one that becomes the default with ?newDefault=.`,
+        { whatsapp_phno: whatsappPhno, candidates },
+      );
+    }
+    const promoted = others.find((n) => n.whatsapp_phno === options.newDefault);
+    if (!promoted) {
+      throw new Conflict('DEFAULT_REQUIRED', `newDefault ${options.newDefault} is not another number of this account.`, {
+        whatsapp_phno: whatsappPhno,
+        candidates,
+      });
+    }
+    return deps.numbers.removeDefaultPromoting(number, promoted, idempotencyKey);
+  });
+}
+
+// --- merge ---------------------------------------------------------------------
+
+export interface MergeSummary {
+  sourceAccountId: string;
+  targetAccountId: string;
+  status: MergeProgress['status'];
+  numbers: { whatsapp_phno: string; isDefault: boolean }[];
+  addonsMoved: Addons;
+  creditsMovedMicros: number;
+  account: AccountView;
+}
+
+/**
+ * Merges the source account into the target (operators). Decisions:
+ * - every source number becomes an additional number of the target, the
+ *   source's default too, so each takes one of the target's number add-ons
+ *   (the source's add-ons move first); more than 15 additional numbers, or
+ *   more than the add-ons cover, is refused with `QUOTA_EXCEEDED` before
+ *   anything changes. A target without any number gets the source's default
+ *   as its default instead (an account with numbers always has one default);
+ * - all add-ons move (target += source), the credit balance moves through a
+ *   ledger entry on each side, contacts, conversations with their messages
+ *   (wamid pointers follow), templates, automations and the numbers' spend
+ *   against their caps are copied into the target; where the target already
+ *   has an item of the same key (a template of the same name) the target's
+ *   is kept;
+ * - users and teams stay with the source: their logins are bound to it by the
+ *   identity provider, so the target's owner invites the people it keeps
+ *   (the users/teams add-ons they paid for do move);
+ * - the source is closed by the first step, so nothing new lands on it while
+ *   the rest runs. Every step is idempotent: a merge interrupted halfway is
+ *   finished by running it again, without duplicating anything.
+ */
+export async function mergeAccounts(deps: NumberDeps, targetAccountId: string, sourceAccountId: string): Promise<MergeSummary> {
+  if (targetAccountId === sourceAccountId) {
+    throw new ValidationFailed([{ path: ['body', 'sourceAccountId'], message: 'An account cannot be merged into itself.' }]);
+  }
+  let progress = await deps.merges.progress(sourceAccountId);
+  if (progress && progress.targetAccountId !== targetAccountId) {
+    throw new Conflict('ACCOUNT_MERGED', `Account ${sourceAccountId} is merged into another account.`, {
+      sourceAccountId,
+      targetAccountId: progress.targetAccountId,
+    });
+  }
+  if (!progress) progress = await decideAgainWhileStale(() => beginMerge(deps, targetAccountId, sourceAccountId));
+  if (progress.status !== 'completed') {
+    for (const number of progress.numbers) await deps.merges.moveNumber(progress, number);
+    await deps.merges.copyHistory(progress);
+    const creditsMovedMicros = await deps.merges.moveCredits(progress, deps.clock.now().toISOString());
+    progress = await deps.merges.finish({ ...progress, creditsMovedMicros }, deps.clock.now().toISOString());
+  }
+  return {
+    sourceAccountId,
+    targetAccountId,
+    status: progress.status,
+    numbers: progress.numbers.map((n) => ({ whatsapp_phno: n.whatsapp_phno, isDefault: n.becomesDefault })),
+    addonsMoved: progress.addonsMoved,
+    creditsMovedMicros: progress.creditsMovedMicros,
+    account: await getAccountView(deps, targetAccountId),
+  };
+}
+
+async function beginMerge(deps: NumberDeps, targetAccountId: string, sourceAccountId: string): Promise<MergeProgress> {
+  const target = await requireAccount(deps, targetAccountId);
+  const source = await deps.accounts.get(sourceAccountId);
+  if (!source || source.status !== 'active') {
+    // A concurrent run of this very merge may have just closed it.
+    const started = await deps.merges.progress(sourceAccountId);
+    if (started?.targetAccountId === targetAccountId) return started;
+    throw new NotFound('The source account');
+  }
+  const [sourceNumbers, sourceDefault, targetDefault] = await Promise.all([
+    deps.numbers.list(sourceAccountId),
+    deps.numbers.defaultOf(sourceAccountId),
+    deps.numbers.defaultOf(targetAccountId),
+  ]);
+  const targetHasDefault = targetDefault !== undefined;
+  const numbers: MergeNumber[] = sourceNumbers.sort(byRole).map((n) => ({
+    whatsapp_phno: n.whatsapp_phno,
+    phoneNumberId: n.phoneNumberId,
+    wabaId: n.wabaId,
+    wasDefault: n.isDefault,
+    becomesDefault: !targetHasDefault && n.isDefault,
+  }));
+  const slots = numbers.filter((n) => !n.becomesDefault).length;
+  return deps.merges.begin({
+    source,
+    target,
+    numbers,
+    sourceDefault,
+    targetHasDefault,
+    sourceSlotsUsed: sourceNumbers.filter((n) => !n.isDefault).length,
+    slots,
+    at: deps.clock.now().toISOString(),
+  });
+}

@@ -1,0 +1,231 @@
+/**
+ * The local runtime's event bus (DESIGN.md §8): the `EventPublisher` port
+ * in-process, routing with the very patterns the CDK rules use
+ * (`schemas/routes.ts`), and delivering to consumers the way AWS does it:
+ *
+ *   PutEvents → rule → SQS queue (+ DLQ) → Lambda with partial batch responses
+ *
+ * A consumer gets an `SQSEvent` whose records' bodies are the EventBridge
+ * event JSON, and answers `{batchItemFailures}`. A failed record is received
+ * again (up to `maxReceiveCount` times, with backoff), then moved to the
+ * dead-letter list, as SQS redrive would: a failing consumer never loses an
+ * event. Publishing does not wait for consumers, like EventBridge;
+ * `drain()` waits for them (tests).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BusEvent } from '../schemas/events.js';
+import { type EventPattern, RULES, matches } from '../schemas/routes.js';
+import { PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from '../functions/adapters/eventbridge/publisher.js';
+import { EventsNotPublished } from '../functions/core/errors.js';
+import type { EventPublisher } from '../functions/core/ports.js';
+
+/** What a Lambda behind an SQS queue is: a batch in, the failed message ids out. */
+export type BusConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+
+/** An event as EventBridge delivers it to a target. */
+export interface EventBridgeEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: unknown;
+}
+
+export interface RecordedEvent {
+  event: EventBridgeEvent;
+  /** The rules that matched it (with or without a consumer). */
+  rules: string[];
+}
+
+export interface DeadLetter {
+  rule: string;
+  consumer: string;
+  messageId: string;
+  event: EventBridgeEvent;
+  attempts: number;
+  error: string;
+  at: string;
+}
+
+export interface LocalBusOptions {
+  rules?: Readonly<Record<string, EventPattern>>;
+  /** Receives before a record goes to the dead letters (SQS `maxReceiveCount`). */
+  maxReceiveCount?: number;
+  /** First retry delay; doubles per receive. */
+  retryDelayMs?: number;
+  /** SQS batch size. */
+  batchSize?: number;
+  /** How many recent events `recentEvents()` keeps. */
+  recentLimit?: number;
+  log?: (line: string) => void;
+}
+
+interface Target {
+  rule: string;
+  name: string;
+  consumer: BusConsumer;
+}
+
+const ACCOUNT = '000000000000';
+const REGION = 'local';
+
+export class LocalBus implements EventPublisher {
+  private readonly rules: Readonly<Record<string, EventPattern>>;
+  private readonly maxReceiveCount: number;
+  private readonly retryDelayMs: number;
+  private readonly batchSize: number;
+  private readonly recentLimit: number;
+  private readonly log: (line: string) => void;
+  private readonly targets: Target[] = [];
+  private readonly recent: RecordedEvent[] = [];
+  private readonly dead: DeadLetter[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Pending retry waits, so `stop()` can end them. */
+  private readonly waits = new Map<NodeJS.Timeout, () => void>();
+  private stopped = false;
+
+  constructor(options: LocalBusOptions = {}) {
+    this.rules = options.rules ?? RULES;
+    this.maxReceiveCount = options.maxReceiveCount ?? 3;
+    this.retryDelayMs = options.retryDelayMs ?? 200;
+    this.batchSize = options.batchSize ?? 10;
+    this.recentLimit = options.recentLimit ?? 500;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /**
+   * Attaches a consumer to a rule (as an SQS queue target with its Lambda).
+   * A rule may have several; a rule with none just records its events.
+   * Returns a function that detaches it.
+   */
+  register(rule: string, consumer: BusConsumer, name = `${rule}-consumer-${this.targets.length + 1}`): () => void {
+    if (!(rule in this.rules)) throw new Error(`Unknown rule "${rule}"; known: ${Object.keys(this.rules).join(', ')}`);
+    const target = { rule, name, consumer };
+    this.targets.push(target);
+    return () => {
+      const index = this.targets.indexOf(target);
+      if (index >= 0) this.targets.splice(index, 1);
+    };
+  }
+
+  async publish(events: BusEvent[]): Promise<void> {
+    // The same size rule as EventBridge, so what passes locally passes in AWS.
+    const oversize = events.filter(
+      (e) => putEventsEntrySize({ Source: e.source, DetailType: e['detail-type'], Detail: JSON.stringify(e.detail) }) > PUT_EVENTS_MAX_BYTES,
+    );
+    if (oversize.length) throw new EventsNotPublished(oversize.length, events.length, `larger than ${PUT_EVENTS_MAX_BYTES} bytes`);
+
+    const perTarget = new Map<Target, SQSRecord[]>();
+    for (const published of events) {
+      const event: EventBridgeEvent = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': published['detail-type'],
+        source: published.source,
+        account: ACCOUNT,
+        time: published.time ?? new Date().toISOString(),
+        region: REGION,
+        resources: [],
+        detail: published.detail,
+      };
+      const rules = Object.keys(this.rules).filter((rule) => matches(this.rules[rule], event));
+      this.recent.push({ event, rules });
+      if (this.recent.length > this.recentLimit) this.recent.shift();
+      for (const target of this.targets) {
+        if (!rules.includes(target.rule)) continue;
+        const records = perTarget.get(target) ?? [];
+        records.push(sqsRecord(target, event));
+        perTarget.set(target, records);
+      }
+    }
+    for (const [target, records] of perTarget) {
+      for (let i = 0; i < records.length; i += this.batchSize) this.deliver(target, records.slice(i, i + this.batchSize), 1);
+    }
+  }
+
+  /** The most recent events, oldest first, with the rules each matched. */
+  recentEvents(): RecordedEvent[] {
+    return [...this.recent];
+  }
+
+  deadLetters(): DeadLetter[] {
+    return [...this.dead];
+  }
+
+  /** Resolves once every delivery under way (retries included) has finished. */
+  async drain(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Cancels pending retries; nothing is delivered after this. */
+  stop(): void {
+    this.stopped = true;
+    for (const [timer, resolve] of this.waits) {
+      clearTimeout(timer);
+      resolve();
+    }
+    this.waits.clear();
+  }
+
+  private deliver(target: Target, records: SQSRecord[], receive: number): void {
+    const run = this.attempt(target, records, receive);
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+  }
+
+  private async attempt(target: Target, records: SQSRecord[], receive: number): Promise<void> {
+    if (this.stopped) return;
+    const batch = records.map((record) => ({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(receive) } }));
+    let failedIds: Set<string>;
+    let error = 'reported in batchItemFailures';
+    try {
+      const response = await target.consumer({ Records: batch });
+      failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+    } catch (thrown) {
+      // A consumer that throws fails its whole batch, as a Lambda would.
+      failedIds = new Set(batch.map((record) => record.messageId));
+      error = (thrown as Error)?.message ?? String(thrown);
+    }
+    const failed = records.filter((record) => failedIds.has(record.messageId));
+    if (failed.length === 0) return;
+    if (receive < this.maxReceiveCount) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.waits.delete(timer);
+          resolve();
+        }, this.retryDelayMs * 2 ** (receive - 1));
+        this.waits.set(timer, resolve);
+      });
+      if (!this.stopped) this.deliver(target, failed, receive + 1);
+      return;
+    }
+    for (const record of failed) {
+      const event = JSON.parse(record.body) as EventBridgeEvent;
+      this.dead.push({ rule: target.rule, consumer: target.name, messageId: record.messageId, event, attempts: receive, error, at: new Date().toISOString() });
+      const eventId = (event.detail as { eventId?: string } | undefined)?.eventId;
+      this.log(`bus: dead letter on rule "${target.rule}" (${target.name}) after ${receive} attempts: ${event['detail-type']} eventId=${eventId ?? '-'}: ${error}`);
+    }
+  }
+}
+
+function sqsRecord(target: Target, event: EventBridgeEvent): SQSRecord {
+  const body = JSON.stringify(event);
+  const now = String(Date.now());
+  const messageId = randomUUID();
+  return {
+    messageId,
+    receiptHandle: `local-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'local-bus', ApproximateFirstReceiveTimestamp: now },
+    messageAttributes: {},
+    md5OfBody: createHash('md5').update(body).digest('hex'),
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${target.name}`,
+    awsRegion: REGION,
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The team inbox's contracts: the bus events its consumer reads (parsed a
+ * little more tolerantly than `schemas/events.ts` where Meta's payloads have
+ * become optional), the dashboard API's bodies and answers for contacts,
+ * conversations and messages, and the Graph API shapes the sender and the
+ * local simulator exchange.
+ */
+import * as z from 'zod';
+import { parseConversationId } from '../functions/core/contact-id.js';
+import { entityId, pageQuery, whatsappPhno } from './common.js';
+import { metaMessageItem, messageReceived, messageStatusUpdated, metaStatusItem } from './events.js';
+
+// ---------------------------------------------------------------- bus events
+
+/**
+ * An inbound message as the inbox reads it. Users with a username may come
+ * with no phone number: `from` is then absent and `from_user_id` (their BSUID)
+ * identifies them, so `from` is optional here.
+ */
+export const inboxMessageReceived = messageReceived.extend({
+  message: metaMessageItem.extend({
+    from: z.string().optional(),
+    from_user_id: z.string().optional(),
+  }),
+});
+
+/** A status as the inbox reads it: `recipient_user_id` replaces `recipient_id` for username-only users. */
+export const inboxStatusUpdated = messageStatusUpdated.extend({
+  status: metaStatusItem.extend({
+    recipient_user_id: z.string().optional(),
+    errors: z.array(z.looseObject({ code: z.union([z.number(), z.string()]).optional(), title: z.string().optional(), message: z.string().optional() })).optional(),
+  }),
+});
+
+export type InboxMessageReceived = z.infer<typeof inboxMessageReceived>;
+export type InboxStatusUpdated = z.infer<typeof inboxStatusUpdated>;
+
+/** The EventBridge envelope as it arrives in an SQS record's body. */
+export const busEnvelope = z.looseObject({
+  source: z.string(),
+  'detail-type': z.string(),
+  detail: z.unknown(),
+  id: z.string().optional(),
+  time: z.string().optional(),
+});
+
+// ------------------------------------------------------------ dashboard API
+
+export const inboxListQuery = pageQuery.extend({ whatsapp_phno: whatsappPhno.optional() });
+
+export const messagesQuery = pageQuery;
+
+export const conversationParams = z.object({
+  conversationId: z
+    .string()
+    .regex(/^[1-9]\d{6,14}_[A-Za-z0-9.]{1,160}$/, 'Not a conversation id this API returned.')
+    .meta({ description: '`{whatsapp_phno}_{waId}` (or `_{BSUID}` for a username-only user), as listed.', example: '15550001001_5511987650001' })
+    .transform((value, ctx) => {
+      const parsed = parseConversationId(value);
+      if (!parsed) {
+        ctx.addIssue({ code: 'custom', message: 'Not a conversation id this API returned.' });
+        return z.NEVER;
+      }
+      return { conversationId: value, ...parsed };
+    }),
+});
+
+/** WhatsApp caps a text message body at 4,096 characters. */
+export const replyBody = z.strictObject({ text: z.string().trim().min(1).max(4096) });
+
+export const assignBody = z.strictObject({ teamId: entityId });
+
+export const contactView = z.object({
+  waId: z.string().nullable().meta({ description: 'Canonical digits of the user\'s number; null for a username-only user known by BSUID.' }),
+  userId: z.string().optional().meta({ description: 'Meta\'s business-scoped user id (BSUID), when given.' }),
+  name: z.string().nullable(),
+  attributes: z.looseObject({ whatsapp_phno: z.string() }),
+  firstSeenAt: z.string(),
+  lastSeenAt: z.string(),
+});
+
+export const conversationView = z.object({
+  conversationId: z.string(),
+  whatsapp_phno: z.string(),
+  waId: z.string().nullable(),
+  userId: z.string().optional(),
+  contactName: z.string().nullable(),
+  lastMessageAt: z.string().nullable(),
+  lastMessagePreview: z.string().nullable(),
+  unreadCount: z.int(),
+  assignedTeamId: z.string().nullable(),
+  windowOpenUntil: z.string().nullable(),
+});
+
+export const MESSAGE_STATUSES = ['received', 'accepted', 'sent', 'delivered', 'read', 'failed'] as const;
+
+export const messageView = z.object({
+  wamid: z.string(),
+  direction: z.enum(['in', 'out']),
+  type: z.string(),
+  text: z.string(),
+  status: z.enum(MESSAGE_STATUSES),
+  timestamp: z.string(),
+  error: z.object({ code: z.number().nullable(), title: z.string().nullable() }).optional(),
+});
+
+export const replyAccepted = z.object({ wamid: z.string() });
+
+export type ContactView = z.infer<typeof contactView>;
+export type ConversationView = z.infer<typeof conversationView>;
+export type MessageView = z.infer<typeof messageView>;
+
+// --------------------------------------------------------------- Graph API
+
+/** `POST /{version}/{phone-number-id}/messages` answers this. */
+export const graphSendResponse = z.looseObject({
+  messaging_product: z.literal('whatsapp').optional(),
+  contacts: z.array(z.looseObject({ input: z.string().optional(), wa_id: z.string().optional() })).optional(),
+  messages: z.array(z.looseObject({ id: z.string(), message_status: z.string().optional() })).min(1),
+});
+
+/** `POST /{version}/{waba-id}/message_templates` answers this. */
+export const graphTemplateResponse = z.looseObject({
+  id: z.string(),
+  status: z.string(),
+  category: z.string().optional(),
+});
+
+/** Meta's error envelope. */
+export const graphErrorResponse = z.looseObject({
+  error: z.looseObject({
+    message: z.string().optional(),
+    type: z.string().optional(),
+    code: z.number().optional(),
+    error_subcode: z.number().optional(),
+    error_user_title: z.string().optional(),
+    error_user_msg: z.string().optional(),
+    error_data: z.looseObject({ details: z.string().optional() }).optional(),
+    fbtrace_id: z.string().optional(),
+  }),
+});

@@ -1,0 +1,105 @@
+/**
+ * Event routes, declared once (DESIGN.md §2): each rule is an EventBridge
+ * event pattern. The CDK rules take these objects as they are; the local bus
+ * routes with `matches`, which implements the part of EventBridge's pattern
+ * language these rules use, with EventBridge's semantics:
+ *
+ * - a pattern leaf is an array of alternatives (OR): exact strings, numbers,
+ *   booleans or null, `{exists: true|false}`, `{prefix: "…"}`;
+ * - a nested object matches nested fields (AND across keys);
+ * - `$or: [pattern, …]` matches when any sub-pattern does;
+ * - when the event's value is an array, any of its elements may match;
+ * - `exists` applies to leaf values only, as in EventBridge (an object is not
+ *   a leaf, so match on a field inside it, e.g. `context.id`).
+ */
+import { DETAIL_TYPES, SOURCES } from './events.js';
+
+export type PatternLeaf = string | number | boolean | null | { exists: boolean } | { prefix: string };
+
+export interface EventPattern {
+  readonly [field: string]: readonly PatternLeaf[] | EventPattern | readonly EventPattern[] | undefined;
+  readonly $or?: readonly EventPattern[];
+}
+
+/** Rule name → pattern. Consumers (inbox, automation, broadcast) attach to a rule by its name. */
+export const RULES = {
+  /** Contacts, conversations, messages and statuses of every number. */
+  inbox: {
+    source: [SOURCES.webhook],
+    'detail-type': [DETAIL_TYPES.messageReceived, DETAIL_TYPES.messageStatusUpdated],
+  },
+  /** Keywords, default actions, chatbots and AI agents answer inbound messages. */
+  automation: {
+    source: [SOURCES.webhook],
+    'detail-type': [DETAIL_TYPES.messageReceived],
+  },
+  /** Broadcast metrics (statuses of broadcast messages, replies) and template fan-out. */
+  broadcast: {
+    source: [SOURCES.webhook],
+    $or: [
+      { 'detail-type': [DETAIL_TYPES.messageStatusUpdated], detail: { broadcastId: [{ exists: true }] } },
+      { 'detail-type': [DETAIL_TYPES.messageReceived], detail: { message: { context: { id: [{ exists: true }] } } } },
+      { 'detail-type': [DETAIL_TYPES.templateStatusUpdated] },
+    ],
+  },
+} as const satisfies Record<string, EventPattern>;
+
+export type RuleName = keyof typeof RULES;
+
+export const RULE_NAMES = Object.keys(RULES) as RuleName[];
+
+/** Whether an EventBridge event (the envelope: `source`, `detail-type`, `detail`, …) matches a pattern. */
+export function matches(pattern: EventPattern, event: unknown): boolean {
+  return matchObject(pattern, event);
+}
+
+/** The rules an event is routed to. */
+export function rulesMatching(event: unknown, rules: Readonly<Record<string, EventPattern>> = RULES): string[] {
+  return Object.entries(rules)
+    .filter(([, pattern]) => matches(pattern, event))
+    .map(([name]) => name);
+}
+
+function matchObject(pattern: EventPattern, value: unknown): boolean {
+  for (const [key, sub] of Object.entries(pattern)) {
+    if (sub === undefined) continue;
+    if (key === '$or') {
+      if (!(sub as readonly EventPattern[]).some((alternative) => matchObject(alternative, value))) return false;
+      continue;
+    }
+    const field = isRecord(value) ? value[key] : undefined;
+    if (Array.isArray(sub)) {
+      if (!matchLeaf(sub as readonly PatternLeaf[], field)) return false;
+    } else if (!matchNested(sub as EventPattern, field)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function matchNested(pattern: EventPattern, value: unknown): boolean {
+  // An array of objects matches when one of its elements does.
+  if (Array.isArray(value)) return value.some((element) => matchNested(pattern, element));
+  return matchObject(pattern, isRecord(value) ? value : undefined);
+}
+
+function matchLeaf(alternatives: readonly PatternLeaf[], value: unknown): boolean {
+  const values = Array.isArray(value) ? value : [value];
+  return alternatives.some((alternative) => {
+    if (isRecord(alternative) && 'exists' in alternative) {
+      const present = values.some((v) => v !== undefined && !isRecord(v));
+      return alternative.exists ? present : !present;
+    }
+    return values.some((v) => matchValue(alternative, v));
+  });
+}
+
+function matchValue(alternative: PatternLeaf, value: unknown): boolean {
+  if (value === undefined || isRecord(value)) return false;
+  if (isRecord(alternative) && 'prefix' in alternative) return typeof value === 'string' && value.startsWith(alternative.prefix);
+  return alternative === value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
