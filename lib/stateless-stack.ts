@@ -29,7 +29,12 @@ export class StatelessStack extends Stack {
     const bus = stateful.routing.bus;
     const { secrets } = stateful;
     const graphEnv = { GRAPH_API_VERSION: config.graphApiVersion };
-    const creditsEnv = { CREDITS_LOW_THRESHOLD_MICROS: String(config.creditsLowThresholdMicros) };
+    // The rate card was validated at synth (lib/config.ts) with the schema the functions parse it with.
+    const creditsEnv = {
+      CREDITS_LOW_THRESHOLD_MICROS: String(config.creditsLowThresholdMicros),
+      BROADCAST_CHUNK_SIZE: String(config.broadcastChunkSize),
+      ...(config.rateCard ? { PRICING_RATE_CARD: config.rateCard } : {}),
+    };
 
     const apiFunction = new AppFunction(this, 'ApiFunction', {
       handlerDir: 'api',

@@ -60,15 +60,25 @@ export interface LocalBusOptions {
   retryDelayMs?: number;
   /** SQS batch size. */
   batchSize?: number;
+  /** Batches a consumer works on at once (Lambda's SQS pollers start at 5), so a burst does not swamp DynamoDB Local. */
+  concurrency?: number;
   /** How many recent events `recentEvents()` keeps. */
   recentLimit?: number;
   log?: (line: string) => void;
 }
 
+/** A queue with its consumer: what an EventBridge rule's SQS target and its Lambda are. */
 interface Target {
   rule: string;
   name: string;
   consumer: BusConsumer;
+  queue: Delivery[];
+  active: number;
+}
+
+interface Delivery {
+  records: SQSRecord[];
+  receive: number;
 }
 
 const ACCOUNT = '000000000000';
@@ -79,6 +89,7 @@ export class LocalBus implements EventPublisher {
   private readonly maxReceiveCount: number;
   private readonly retryDelayMs: number;
   private readonly batchSize: number;
+  private readonly concurrency: number;
   private readonly recentLimit: number;
   private readonly log: (line: string) => void;
   private readonly targets: Target[] = [];
@@ -94,6 +105,7 @@ export class LocalBus implements EventPublisher {
     this.maxReceiveCount = options.maxReceiveCount ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 200;
     this.batchSize = options.batchSize ?? 10;
+    this.concurrency = options.concurrency ?? 5;
     this.recentLimit = options.recentLimit ?? 500;
     this.log = options.log ?? (() => undefined);
   }
@@ -105,7 +117,7 @@ export class LocalBus implements EventPublisher {
    */
   register(rule: string, consumer: BusConsumer, name = `${rule}-consumer-${this.targets.length + 1}`): () => void {
     if (!(rule in this.rules)) throw new Error(`Unknown rule "${rule}"; known: ${Object.keys(this.rules).join(', ')}`);
-    const target = { rule, name, consumer };
+    const target: Target = { rule, name, consumer, queue: [], active: 0 };
     this.targets.push(target);
     return () => {
       const index = this.targets.indexOf(target);
@@ -144,7 +156,7 @@ export class LocalBus implements EventPublisher {
       }
     }
     for (const [target, records] of perTarget) {
-      for (let i = 0; i < records.length; i += this.batchSize) this.deliver(target, records.slice(i, i + this.batchSize), 1);
+      for (let i = 0; i < records.length; i += this.batchSize) this.enqueue(target, { records: records.slice(i, i + this.batchSize), receive: 1 });
     }
   }
 
@@ -162,9 +174,10 @@ export class LocalBus implements EventPublisher {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Cancels pending retries; nothing is delivered after this. */
+  /** Cancels pending retries and queued batches; nothing is delivered after this. */
   stop(): void {
     this.stopped = true;
+    for (const target of this.targets) target.queue.length = 0;
     for (const [timer, resolve] of this.waits) {
       clearTimeout(timer);
       resolve();
@@ -172,14 +185,31 @@ export class LocalBus implements EventPublisher {
     this.waits.clear();
   }
 
-  private deliver(target: Target, records: SQSRecord[], receive: number): void {
-    const run = this.attempt(target, records, receive);
-    this.inFlight.add(run);
-    void run.finally(() => this.inFlight.delete(run));
+  private enqueue(target: Target, delivery: Delivery): void {
+    target.queue.push(delivery);
+    this.pump(target);
   }
 
-  private async attempt(target: Target, records: SQSRecord[], receive: number): Promise<void> {
-    if (this.stopped) return;
+  /** Starts queued batches while the consumer has room. */
+  private pump(target: Target): void {
+    while (!this.stopped && target.active < this.concurrency && target.queue.length) {
+      const delivery = target.queue.shift()!;
+      target.active++;
+      this.track(
+        this.attempt(target, delivery).finally(() => {
+          target.active--;
+          this.pump(target);
+        }),
+      );
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async attempt(target: Target, { records, receive }: Delivery): Promise<void> {
     const batch = records.map((record) => ({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(receive) } }));
     let failedIds: Set<string>;
     let error = 'reported in batchItemFailures';
@@ -194,14 +224,8 @@ export class LocalBus implements EventPublisher {
     const failed = records.filter((record) => failedIds.has(record.messageId));
     if (failed.length === 0) return;
     if (receive < this.maxReceiveCount) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waits.delete(timer);
-          resolve();
-        }, this.retryDelayMs * 2 ** (receive - 1));
-        this.waits.set(timer, resolve);
-      });
-      if (!this.stopped) this.deliver(target, failed, receive + 1);
+      // Back in the queue after a visibility timeout, without holding a consumer slot meanwhile.
+      this.track(this.wait(this.retryDelayMs * 2 ** (receive - 1)).then(() => this.enqueue(target, { records: failed, receive: receive + 1 })));
       return;
     }
     for (const record of failed) {
@@ -210,6 +234,16 @@ export class LocalBus implements EventPublisher {
       const eventId = (event.detail as { eventId?: string } | undefined)?.eventId;
       this.log(`bus: dead letter on rule "${target.rule}" (${target.name}) after ${receive} attempts: ${event['detail-type']} eventId=${eventId ?? '-'}: ${error}`);
     }
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waits.delete(timer);
+        resolve();
+      }, ms);
+      this.waits.set(timer, resolve);
+    });
   }
 }
 

@@ -11,6 +11,7 @@ import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-
 import { lambdaContext, readBody, sendJson, toApiGatewayEvent, writeResult } from './http-event.js';
 import { type GraphSimulator, startGraphSimulator, tableNumberLookup } from './graph-simulator.js';
 import { LocalBus, type LocalBusOptions } from './bus.js';
+import { LocalSendQueue } from './send-queue.js';
 
 /** Local defaults of API.md; environment variables override them. */
 export const LOCAL_DEFAULTS = {
@@ -40,6 +41,8 @@ export interface LocalRuntime {
   env: Record<string, string>;
   /** The in-process EventBridge: consumers `register` on its rules. */
   bus: LocalBus;
+  /** The broadcast send queue (in-process SQS): one message per chunk, consumed by the sender. */
+  sendQueue: LocalSendQueue;
   stop(): Promise<void>;
 }
 
@@ -86,6 +89,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // The inbox consumer behind the `inbox` rule, as its SQS queue would invoke it.
     const inbox = (await import('../functions/inbox/handler.js')).handler;
     bus.register('inbox', (event) => inbox(event, lambdaContext('inbox')), 'inbox');
+    // Broadcasts: the consumer behind the `broadcast` rule fills the send queue; the sender takes one chunk per message.
+    const sendQueue = new LocalSendQueue({ log });
+    (await import('../functions/broadcast/deps.js')).setSendQueue(sendQueue);
+    const broadcast = (await import('../functions/broadcast/handler.js')).handler;
+    bus.register('broadcast', (event) => broadcast(event, lambdaContext('broadcast')), 'broadcast');
+    const sender = (await import('../functions/sender/handler.js')).handler;
+    sendQueue.setConsumer((event) => sender(event, lambdaContext('sender')));
 
     let auth: LocalAuth | undefined;
     const server = createServer((req, res) => {
@@ -124,6 +134,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         sendJson(res, 200, { items: bus.deadLetters() });
         return;
       }
+      if (path === '/local/send-queue/dead-letters' && req.method === 'GET') {
+        sendJson(res, 200, { items: sendQueue.deadLetters() });
+        return;
+      }
       if (path === '/local/.well-known/jwks.json') {
         sendJson(res, 200, auth!.jwks);
         return;
@@ -157,8 +171,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       tableName: env.TABLE_NAME,
       env,
       bus,
+      sendQueue,
       async stop() {
+        // Queued deliveries are dropped; the batches already with a consumer finish while the table is still up.
         bus.stop();
+        sendQueue.stop();
+        await Promise.all([bus.drain(), sendQueue.drain()]);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -81,7 +81,7 @@ export class LocalSendQueue implements SendQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Drops what is queued and cancels redeliveries. */
+  /** Drops what is queued and cancels redeliveries; `drain()` then waits for the chunks already in the sender. */
   stop(): void {
     this.stopped = true;
     this.ready.length = 0;
@@ -131,7 +131,8 @@ export class LocalSendQueue implements SendQueue {
   }
 
   private isIdle(): boolean {
-    return this.stopped || (this.ready.length === 0 && this.running === 0 && this.delayed === 0);
+    // Once stopped, only the chunks already in the sender are waited for.
+    return this.running === 0 && (this.stopped || (this.ready.length === 0 && this.delayed === 0));
   }
 
   private notifyIdle(): void {

@@ -56,6 +56,8 @@ export const accountView = z.object({
   limits: limitsShape,
   usage: limitsShape,
   credits: z.object({ balanceMicros: z.int() }),
+  /** What each number spent from the shared pool this billing period. */
+  spendByNumber: z.array(z.object({ whatsapp_phno: z.string(), spentMicros: z.int() })),
   billingPeriod: z.object({ start: z.string(), end: z.string() }),
   createdAt: z.string(),
 });

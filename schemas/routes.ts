@@ -33,13 +33,13 @@ export const RULES = {
     source: [SOURCES.webhook],
     'detail-type': [DETAIL_TYPES.messageReceived],
   },
-  /** Broadcast metrics (statuses of broadcast messages, replies) and template fan-out. */
+  /** Broadcasts: the API's send command, then their metrics (statuses of their messages, replies) and template fan-out. */
   broadcast: {
-    source: [SOURCES.webhook],
     $or: [
-      { 'detail-type': [DETAIL_TYPES.messageStatusUpdated], detail: { broadcastId: [{ exists: true }] } },
-      { 'detail-type': [DETAIL_TYPES.messageReceived], detail: { message: { context: { id: [{ exists: true }] } } } },
-      { 'detail-type': [DETAIL_TYPES.templateStatusUpdated] },
+      { source: [SOURCES.api], 'detail-type': [DETAIL_TYPES.broadcastRequested] },
+      { source: [SOURCES.webhook], 'detail-type': [DETAIL_TYPES.messageStatusUpdated], detail: { broadcastId: [{ exists: true }] } },
+      { source: [SOURCES.webhook], 'detail-type': [DETAIL_TYPES.messageReceived], detail: { message: { context: { id: [{ exists: true }] } } } },
+      { source: [SOURCES.webhook], 'detail-type': [DETAIL_TYPES.templateStatusUpdated] },
     ],
   },
 } as const satisfies Record<string, EventPattern>;

@@ -41,7 +41,8 @@ export function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: str
   return undefined;
 }
 
-const MAX_API_BODY_BYTES = 1024 * 1024;
+/** Room for a 100,000-recipient broadcast (~1.6 MB); API Gateway itself stops at 10 MB. */
+const MAX_API_BODY_BYTES = 4 * 1024 * 1024;
 
 /** Decodes a JSON body: 415 for another media type, 413 when too large, 400 naming `body` when malformed. */
 export function jsonBody(event: APIGatewayProxyEventV2): unknown {

@@ -34,15 +34,15 @@ function reportProblem(problem: PublishProblem): void {
   switch (problem.kind) {
     case 'oversize':
       logger.error('event larger than EventBridge accepts; the delivery will be refused so Meta redelivers', { ...problem });
-      metrics.addMetric('EventsOversize', MetricUnit.Count, 1);
+      metrics.addMetric('OversizeEvents', MetricUnit.Count, 1);
       return;
     case 'entry-failed':
       (problem.final ? logger.error : logger.warn).call(logger, 'PutEvents refused an entry', { ...problem });
-      if (problem.final) metrics.addMetric('EventsPublishFailed', MetricUnit.Count, 1);
+      if (problem.final) metrics.addMetric('PublishFailedEntries', MetricUnit.Count, 1);
       return;
     case 'request-failed':
       (problem.final ? logger.error : logger.warn).call(logger, 'PutEvents request failed', { ...problem });
-      if (problem.final) metrics.addMetric('EventsPublishFailed', MetricUnit.Count, problem.entries);
+      if (problem.final) metrics.addMetric('PublishFailedEntries', MetricUnit.Count, problem.entries);
       return;
   }
 }

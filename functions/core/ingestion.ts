@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { normalizePhno } from '../../schemas/common.js';
 import { EVENT_CONTRACTS, type NumberContext, type WebhookEvent, busEvent } from '../../schemas/events.js';
 import {
+  type TemplateStatusUpdate,
   WABA_FIELDS,
   changeValueSchemas,
   inboundMessage,
@@ -231,19 +232,21 @@ function updateEvents(change: Extract<ParsedChange, { kind: 'update' }>, candida
     return;
   }
   const occurredAt = time === undefined ? undefined : fromEpochSeconds(time);
-  const event = typeof value.event === 'string' ? value.event : '-';
-  // Derived from the content (entry time, or a digest of the value) so a redelivery gets the same ids and dedupes.
-  const moment = time === undefined ? digest(value) : String(time);
-  for (const route of targets) {
-    if (field === WABA_FIELDS.templateStatus) {
-      const update = changeValueSchemas[WABA_FIELDS.templateStatus].parse(value);
-      const template = update.message_template_id ?? `${update.message_template_name ?? '-'}/${update.message_template_language ?? '-'}`;
+  // Ids derive from the content (Meta's entry time, a digest of the value) so a redelivery gets the same ids and dedupes.
+  if (field === WABA_FIELDS.templateStatus) {
+    const update = value as TemplateStatusUpdate; // parsed with its schema in parseChanges
+    const template = update.message_template_id ?? `${update.message_template_name ?? '-'}/${update.message_template_language ?? '-'}`;
+    const moment = time ?? digest(value);
+    for (const route of targets) {
       const eventId = `tpl:${template}:${update.event}:${moment}:${route.whatsapp_phno}`;
       result.events.push(busEvent(EVENT_CONTRACTS.templateStatusUpdated, { ...numberContext(route, eventId, receivedAt, occurredAt), update }));
-    } else {
-      const eventId = `upd:${field}:${event}:${time ?? '-'}:${digest(value)}:${route.whatsapp_phno}`;
-      result.events.push(busEvent(EVENT_CONTRACTS.numberUpdated, { ...numberContext(route, eventId, receivedAt, occurredAt), field, update: value }));
     }
+    return;
+  }
+  const prefix = `upd:${field}:${typeof value.event === 'string' ? value.event : '-'}:${time ?? '-'}:${digest(value)}`;
+  for (const route of targets) {
+    const eventId = `${prefix}:${route.whatsapp_phno}`;
+    result.events.push(busEvent(EVENT_CONTRACTS.numberUpdated, { ...numberContext(route, eventId, receivedAt, occurredAt), field, update: value }));
   }
 }
 

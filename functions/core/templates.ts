@@ -187,32 +187,47 @@ export async function listTemplates(deps: Pick<TemplateDeps, 'accounts' | 'numbe
   }));
 }
 
+export interface TemplateSyncResult {
+  /** Templates the number now has a status for. */
+  synced: number;
+  /** Templates whose submission failed for now (WhatsApp unavailable…): posting the template again submits it. */
+  failed: { name: string; language: string; error: string }[];
+}
+
 /**
  * Brings a newly connected number the account's templates: where its WABA
  * already has a template, the number takes the WABA's status; otherwise the
  * template is submitted to that WABA. Call after a successful connect or
- * replacement; safe to call again.
+ * replacement; safe to call again. It never fails the connect it follows:
+ * a template that could not be submitted is reported in `failed`.
  */
-export async function syncTemplatesToNumber(deps: TemplateDeps, accountId: string, whatsappPhno: string): Promise<void> {
+export async function syncTemplatesToNumber(deps: TemplateDeps, accountId: string, whatsappPhno: string): Promise<TemplateSyncResult> {
+  const result: TemplateSyncResult = { synced: 0, failed: [] };
   const number = await deps.numbers.get(accountId, whatsappPhno);
-  if (!number) return;
+  if (!number) return result;
   const templates = await deps.templates.list(accountId);
   for (const template of templates) {
     if (template.numbers[whatsappPhno]?.wabaId === number.wabaId) continue;
     const ref = refOf(template);
     const waba = template.wabas[number.wabaId];
-    if (waba && waba.status !== 'SUBMITTING') {
-      await deps.templates.setNumberStatusIfAbsent(ref, whatsappPhno, {
-        wabaId: number.wabaId,
-        status: waba.status,
-        ...(waba.reason ? { reason: waba.reason } : {}),
-        updatedAt: deps.clock.now().toISOString(),
-        ...(waba.metaAt ? { metaAt: waba.metaAt } : {}),
-      });
-      continue;
+    try {
+      if (waba && waba.status !== 'SUBMITTING') {
+        await deps.templates.setNumberStatusIfAbsent(ref, whatsappPhno, {
+          wabaId: number.wabaId,
+          status: waba.status,
+          ...(waba.reason ? { reason: waba.reason } : {}),
+          updatedAt: deps.clock.now().toISOString(),
+          ...(waba.metaAt ? { metaAt: waba.metaAt } : {}),
+        });
+      } else {
+        await ensureSubmittedToWaba(deps, template, number.wabaId, [number]);
+      }
+      result.synced++;
+    } catch (error) {
+      result.failed.push({ name: template.name, language: template.language, error: (error as Error)?.message ?? String(error) });
     }
-    await ensureSubmittedToWaba(deps, template, number.wabaId, [number]);
   }
+  return result;
 }
 
 /**

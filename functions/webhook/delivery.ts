@@ -43,11 +43,11 @@ export async function receiveDelivery(request: DeliveryRequest, deps: DeliveryDe
     const body = rawBody(request);
     if (body.length > MAX_DELIVERY_BYTES) throw new PayloadTooLarge(MAX_DELIVERY_BYTES);
     if (!verifySignature(body, header(request, 'x-hub-signature-256'), await deps.appSecret())) {
-      metrics.addMetric('WebhookInvalidSignatures', MetricUnit.Count, 1);
+      metrics.addMetric('InvalidSignatures', MetricUnit.Count, 1);
       logger.warn('webhook delivery refused: missing or wrong X-Hub-Signature-256', { bytes: body.length });
       throw new Unauthenticated('The X-Hub-Signature-256 header is missing or does not match the body.');
     }
-    metrics.addMetric('WebhookDeliveries', MetricUnit.Count, 1);
+    metrics.addMetric('Deliveries', MetricUnit.Count, 1);
     const envelope = parseEnvelope(body);
 
     const ingestion = await ingestDelivery(envelope.entry, deps.routes, deps.clock.now().toISOString());
@@ -55,10 +55,10 @@ export async function receiveDelivery(request: DeliveryRequest, deps: DeliveryDe
     try {
       await deps.publisher.publish(ingestion.events);
     } catch (error) {
-      metrics.addMetric('WebhookPublishFailures', MetricUnit.Count, 1);
+      metrics.addMetric('PublishFailures', MetricUnit.Count, 1);
       throw error;
     }
-    metrics.addMetric('WebhookEventsPublished', MetricUnit.Count, ingestion.events.length);
+    metrics.addMetric('EventsPublished', MetricUnit.Count, ingestion.events.length);
     for (const event of ingestion.events) logger.debug('event published', { ...eventKeys(event), detailType: event['detail-type'] });
 
     await applyChannelStatus(ingestion.events, deps);
@@ -99,8 +99,8 @@ function report(ingestion: Ingestion, { logger, metrics }: DeliveryDeps) {
   for (const item of ingestion.changeErrors) {
     logger.warn('Meta reported errors on a messages change', { ...item });
   }
-  if (ingestion.unrouted.length) metrics.addMetric('WebhookUnrouted', MetricUnit.Count, ingestion.unrouted.length);
-  if (ingestion.invalid.length) metrics.addMetric('WebhookInvalidItems', MetricUnit.Count, ingestion.invalid.length);
+  if (ingestion.unrouted.length) metrics.addMetric('UnroutedEvents', MetricUnit.Count, ingestion.unrouted.length);
+  if (ingestion.invalid.length) metrics.addMetric('InvalidItems', MetricUnit.Count, ingestion.invalid.length);
 }
 
 async function applyChannelStatus(events: WebhookEvent[], deps: DeliveryDeps) {

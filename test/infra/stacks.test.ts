@@ -188,3 +188,17 @@ describe('least privilege', () => {
     }
   });
 });
+
+describe('configuration from context', () => {
+  it('passes a rate card given in context to the functions that price messages', () => {
+    const card = { default: { MARKETING: 50_000, UTILITY: 10_000, AUTHENTICATION: 8_000 }, byCallingCode: {} };
+    const { stateless } = synthApp({ rateCard: JSON.stringify(card) });
+    const fns = Object.values(Template.fromStack(stateless).findResources('AWS::Lambda::Function'));
+    const sender = fns.find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'sender')!;
+    expect(JSON.parse(sender.Properties.Environment.Variables.PRICING_RATE_CARD)).toEqual(card);
+  });
+
+  it('refuses a rate card that is not one, naming it', () => {
+    expect(() => synthApp({ rateCard: '{"default": {"MARKETING": 1.5}}' })).toThrow(/rateCard/);
+  });
+});

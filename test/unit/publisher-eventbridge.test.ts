@@ -153,7 +153,18 @@ describe('EventBridgePublisher', () => {
   it('tells what failed, attempt by attempt', async () => {
     eventBridge.on(PutEventsCommand).resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException' }] }).resolves({ FailedEntryCount: 0, Entries: [] });
     await publisher().publish(events(1));
-    expect(problems).toEqual([{ kind: 'entry-failed', eventId: 'wamid.0', detailType: 'WhatsApp Message Received', errorCode: 'ThrottlingException', attempt: 1, final: false }]);
+    expect(problems).toEqual([
+      {
+        kind: 'entry-failed',
+        eventId: 'wamid.0',
+        accountId: 'acc_1',
+        whatsapp_phno: '15550001001',
+        detailType: 'WhatsApp Message Received',
+        errorCode: 'ThrottlingException',
+        attempt: 1,
+        final: false,
+      },
+    ]);
   });
 });
 

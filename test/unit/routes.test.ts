@@ -92,6 +92,14 @@ describe('RULES', () => {
     expect(rulesMatching(event(DETAIL_TYPES.templateStatusUpdated, { eventId: 'tpl:1' }))).toEqual(['broadcast']);
   });
 
+  it('sends the API\'s Broadcast Requested command to the broadcasts only', () => {
+    expect(rulesMatching(event(DETAIL_TYPES.broadcastRequested, { broadcastId: 'brd_1' }, SOURCES.api))).toEqual(['broadcast']);
+  });
+
+  it('ignores a Broadcast Requested that does not come from the API', () => {
+    expect(rulesMatching(event(DETAIL_TYPES.broadcastRequested, { broadcastId: 'brd_1' }))).toEqual([]);
+  });
+
   it('sends a number update to no consumer rule', () => {
     expect(rulesMatching(event(DETAIL_TYPES.numberUpdated, { field: 'account_update' }))).toEqual([]);
   });

@@ -99,7 +99,7 @@ describe('receiveDelivery', () => {
   it('counts a refused signature', async () => {
     const spy = vi.spyOn(metrics, 'addMetric');
     await post(fixtureBytes('text-message.json'), {});
-    expect(metricCalls(spy)).toEqual([['WebhookInvalidSignatures', 1]]);
+    expect(metricCalls(spy)).toEqual([['InvalidSignatures', 1]]);
   });
 
   it('verifies escaped unicode, surrogate-pair emoji and raw UTF-8 accents, because the bytes are signed', async () => {
@@ -152,15 +152,15 @@ describe('receiveDelivery', () => {
     const response = await post(fixtureBytes('unknown-number.json'));
     expect(response.statusCode).toBe(200);
     expect(publisher.published).toEqual([]);
-    expect(metricCalls(spy)).toContainEqual(['WebhookUnrouted', 1]);
+    expect(metricCalls(spy)).toContainEqual(['UnroutedEvents', 1]);
   });
 
   it('counts deliveries and published events', async () => {
     const spy = vi.spyOn(metrics, 'addMetric');
     await post(fixtureBytes('two-numbers-one-delivery.json'));
     expect(metricCalls(spy)).toEqual([
-      ['WebhookDeliveries', 1],
-      ['WebhookEventsPublished', 3],
+      ['Deliveries', 1],
+      ['EventsPublished', 3],
     ]);
   });
 
@@ -170,7 +170,7 @@ describe('receiveDelivery', () => {
     const response = await post(fixtureBytes('text-message.json'));
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body as string)).toEqual({ error: { code: 'EVENTS_NOT_PUBLISHED', message: 'Internal error.' } });
-    expect(metricCalls(spy)).toContainEqual(['WebhookPublishFailures', 1]);
+    expect(metricCalls(spy)).toContainEqual(['PublishFailures', 1]);
   });
 
   it('answers 500 when the route lookup fails, rather than dropping the delivery', async () => {

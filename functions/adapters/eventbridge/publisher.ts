@@ -41,14 +41,21 @@ export interface EventBridgePublisherOptions {
   onProblem?: (problem: PublishProblem) => void;
 }
 
+/** Which event a problem is about: the keys every log line about an event carries. */
+export interface EventKeys {
+  eventId?: string;
+  accountId?: string;
+  whatsapp_phno?: string;
+}
+
 export type PublishProblem =
-  | { kind: 'oversize'; eventId?: string; detailType: string; bytes: number }
-  | { kind: 'entry-failed'; eventId?: string; detailType: string; errorCode: string; attempt: number; final: boolean }
+  | ({ kind: 'oversize'; detailType: string; bytes: number } & EventKeys)
+  | ({ kind: 'entry-failed'; detailType: string; errorCode: string; attempt: number; final: boolean } & EventKeys)
   | { kind: 'request-failed'; entries: number; error: string; attempt: number; final: boolean };
 
 interface Pending {
   entry: PutEventsRequestEntry;
-  eventId?: string;
+  keys: EventKeys;
   bytes: number;
 }
 
@@ -87,10 +94,10 @@ export class EventBridgePublisher implements EventPublisher {
         Detail: JSON.stringify(event.detail),
         ...(event.time ? { Time: new Date(event.time) } : {}),
       };
-      const item = { entry, eventId: eventIdOf(event), bytes: putEventsEntrySize(entry) };
+      const item = { entry, keys: keysOf(event), bytes: putEventsEntrySize(entry) };
       if (item.bytes > PUT_EVENTS_MAX_BYTES) {
         oversize++;
-        this.onProblem({ kind: 'oversize', eventId: item.eventId, detailType: event['detail-type'], bytes: item.bytes });
+        this.onProblem({ kind: 'oversize', ...item.keys, detailType: event['detail-type'], bytes: item.bytes });
       } else {
         pending.push(item);
       }
@@ -129,7 +136,7 @@ export class EventBridgePublisher implements EventPublisher {
           if (!result.ErrorCode) return;
           const item = remaining[i];
           const isPermanent = PERMANENT_ENTRY_ERRORS.has(result.ErrorCode);
-          this.onProblem({ kind: 'entry-failed', eventId: item.eventId, detailType: item.entry.DetailType ?? '', errorCode: result.ErrorCode, attempt, final: final || isPermanent });
+          this.onProblem({ kind: 'entry-failed', ...item.keys, detailType: item.entry.DetailType ?? '', errorCode: result.ErrorCode, attempt, final: final || isPermanent });
           if (isPermanent) permanent++;
           else retry.push(item);
         });
@@ -192,9 +199,11 @@ function isRetryable(error: unknown): boolean {
   return typeof e.code === 'string' && /^E[A-Z]+/.test(e.code);
 }
 
-function eventIdOf(event: BusEvent): string | undefined {
-  const detail = event.detail as { eventId?: unknown } | undefined;
-  return typeof detail?.eventId === 'string' ? detail.eventId : undefined;
+function keysOf(event: BusEvent): EventKeys {
+  const detail = (event.detail ?? {}) as Record<string, unknown>;
+  const keys: EventKeys = {};
+  for (const key of ['eventId', 'accountId', 'whatsapp_phno'] as const) if (typeof detail[key] === 'string') keys[key] = detail[key];
+  return keys;
 }
 
 /** One client per container, with the SDK's own retries left to ours. */

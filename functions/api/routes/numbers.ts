@@ -17,6 +17,7 @@ import {
   updateNumber,
 } from '../../core/numbers.js';
 import type { ConnectNumberBody } from '../../../schemas/numbers.js';
+import { type TemplateDeps, syncTemplatesToNumber } from '../../core/templates.js';
 import { defineRoute } from '../router.js';
 
 function toConnect(body: ConnectNumberBody): NumberToConnect {
@@ -34,7 +35,7 @@ export const numberRoutes = [
     response: { status: 200, schema: numberList },
     handle: async ({ accountId, deps }) => ({ statusCode: 200, body: { items: await listNumbers(deps, accountId) } }),
   }),
-  defineRoute<NumberDeps, typeof connectNumberBody>({
+  defineRoute<NumberDeps & TemplateDeps, typeof connectNumberBody>({
     method: 'POST',
     path: '/v1/numbers',
     summary: 'Connect a number (the result of Embedded Signup): the first becomes the default, others take a number add-on.',
@@ -42,12 +43,14 @@ export const numberRoutes = [
     scope: 'account',
     body: connectNumberBody,
     response: { status: 201, schema: numberView },
-    handle: async ({ accountId, body, deps, idempotencyKey }) => ({
-      statusCode: 201,
-      body: await connectNumber(deps, accountId, toConnect(body), idempotencyKey),
-    }),
+    handle: async ({ accountId, body, deps, idempotencyKey }) => {
+      const number = await connectNumber(deps, accountId, toConnect(body), idempotencyKey);
+      // The account's templates follow the new number (its WABA's status, or a submission to its WABA).
+      await syncTemplatesToNumber(deps, accountId, number.whatsapp_phno);
+      return { statusCode: 201, body: number };
+    },
   }),
-  defineRoute<NumberDeps, typeof connectNumberBody>({
+  defineRoute<NumberDeps & TemplateDeps, typeof connectNumberBody>({
     method: 'PUT',
     path: '/v1/numbers/default',
     summary: 'Replace the default number by one connected nowhere; the old default is disconnected.',
@@ -57,6 +60,7 @@ export const numberRoutes = [
     response: { status: 200, schema: numberView },
     handle: async ({ accountId, body, deps, idempotencyKey }) => {
       const { number, created } = await replaceDefaultNumber(deps, accountId, toConnect(body), idempotencyKey);
+      await syncTemplatesToNumber(deps, accountId, number.whatsapp_phno);
       return { statusCode: created ? 201 : 200, body: number };
     },
   }),
