@@ -11,6 +11,7 @@ import type { AccountRepository, AccountUsage, LedgerEntry, NumberSpend, Page, P
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { DynamoQuotaStore, ledgerItem, toLedgerEntry } from './quota-store.js';
 import { REPLAY, type TxPart, transact } from './transact.js';
+import { queryAll } from './query.js';
 
 export class DynamoAccountRepository implements AccountRepository {
   constructor(
@@ -160,21 +161,8 @@ export class DynamoAccountRepository implements AccountRepository {
   }
 
   async spendByNumber(accountId: string, period: string): Promise<NumberSpend[]> {
-    const spends: NumberSpend[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.account(accountId).pk, ':prefix': keys.numberSpendPrefix(period) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) spends.push({ whatsapp_phno: item.whatsapp_phno as string, spentMicros: item.spentMicros as number });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return spends;
+    const items = await queryAll(this.doc, this.tableName, keys.account(accountId).pk, keys.numberSpendPrefix(period));
+    return items.map((item) => ({ whatsapp_phno: item.whatsapp_phno as string, spentMicros: item.spentMicros as number }));
   }
 
   private putNew(item: Record<string, unknown>, onExists: () => Error): TxPart {

@@ -27,6 +27,7 @@ import type { Page, PageRequest } from '../../core/ports.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { DynamoQuotaStore } from './quota-store.js';
 import { type TxPart, transact } from './transact.js';
+import { queryAll } from './query.js';
 
 /** Recipients per failure transaction: 100 items at most, one kept for the counter and one for a guard. */
 const FAIL_BATCH = 98;
@@ -101,30 +102,17 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
 
   async tally(broadcastId: string): Promise<BroadcastTally> {
     const tally: BroadcastTally = { sent: 0, delivered: 0, read: 0, failed: 0, replied: 0, done: 0, creditsSpentMicros: 0, failedReasons: {} };
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.broadcastPartition(broadcastId), ':prefix': keys.broadcastCountersPrefix() },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        for (const field of ['sent', 'delivered', 'read', 'failed', 'replied', 'done', 'creditsSpentMicros'] as const) {
-          tally[field] += (item[field] as number | undefined) ?? 0;
-        }
-        for (const [name, value] of Object.entries(item)) {
-          if (name.startsWith(FAILED_PREFIX) && typeof value === 'number' && value !== 0) {
-            const reason = name.slice(FAILED_PREFIX.length);
-            tally.failedReasons[reason] = (tally.failedReasons[reason] ?? 0) + value;
-          }
+    for (const item of await queryAll(this.doc, this.tableName, keys.broadcastPartition(broadcastId), keys.broadcastCountersPrefix())) {
+      for (const field of ['sent', 'delivered', 'read', 'failed', 'replied', 'done', 'creditsSpentMicros'] as const) {
+        tally[field] += (item[field] as number | undefined) ?? 0;
+      }
+      for (const [name, value] of Object.entries(item)) {
+        if (name.startsWith(FAILED_PREFIX) && typeof value === 'number' && value !== 0) {
+          const reason = name.slice(FAILED_PREFIX.length);
+          tally.failedReasons[reason] = (tally.failedReasons[reason] ?? 0) + value;
         }
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return tally;
   }
 

@@ -20,7 +20,7 @@
  * skipped once the progress item exists, and the others notice what is done.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MERGED_ITEM_PREFIXES, keys } from '../../../schemas/table.js';
 import { Conflict, NotFound, QuotaExceeded } from '../../core/errors.js';
 import type { MergeNumber, MergePlan, MergeProgress, MergeRepository } from '../../core/numbers.js';
@@ -37,6 +37,7 @@ import {
 import type { Clock, LedgerEntry } from '../../core/ports.js';
 import { type DynamoQuotaStore, ledgerItem } from './quota-store.js';
 import { REPLAY, type TxPart, transact } from './transact.js';
+import { queryPartition } from './query.js';
 
 /** How many item copies run at once: enough to be quick, few enough not to throttle a table. */
 const COPY_CONCURRENCY = 10;
@@ -451,21 +452,8 @@ export class DynamoMergeRepository implements MergeRepository {
     }
   }
 
-  private async *pages(pk: string, skPrefix?: string): AsyncGenerator<Record<string, unknown>[]> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-          ExpressionAttributeValues: skPrefix ? { ':pk': pk, ':prefix': skPrefix } : { ':pk': pk },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      yield page.Items ?? [];
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+  private pages(pk: string, skPrefix?: string): AsyncGenerator<Record<string, unknown>[]> {
+    return queryPartition(this.doc, this.tableName, pk, skPrefix);
   }
 
   /**

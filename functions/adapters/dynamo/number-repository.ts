@@ -8,7 +8,7 @@
  * accounts, connects, replacements and removals leave no half-claimed number.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../schemas/table.js';
 import { FeatureUnavailable, NotFound, NumberAlreadyConnected } from '../../core/errors.js';
 import {
@@ -22,6 +22,7 @@ import {
 import type { Clock } from '../../core/ports.js';
 import type { DynamoQuotaStore } from './quota-store.js';
 import { type TxPart, transact } from './transact.js';
+import { queryAll } from './query.js';
 
 /**
  * The attributes of a route row (`PNID#…/ROUTE` and `WABA#…/ROUTE#{phno}`),
@@ -79,22 +80,7 @@ export class DynamoNumberRepository implements NumberRepository {
   ) {}
 
   async list(accountId: string): Promise<ConnectedNumber[]> {
-    const numbers: ConnectedNumber[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.account(accountId).pk, ':prefix': keys.numbersPrefix() },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      numbers.push(...(page.Items ?? []).map(toConnectedNumber));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return numbers;
+    return (await queryAll(this.doc, this.tableName, keys.account(accountId).pk, keys.numbersPrefix())).map(toConnectedNumber);
   }
 
   async get(accountId: string, whatsappPhno: string): Promise<ConnectedNumber | undefined> {

@@ -4,10 +4,11 @@
  * in front of them: one delivery of hundreds of items names a few numbers, and
  * Meta sends many deliveries a second, all for the same numbers.
  */
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { keys } from '../../../schemas/table.js';
 import type { NumberRoute, NumberRouteLookup } from '../../core/ingestion.js';
+import { queryAll } from './query.js';
 
 /** A route row as the numbers feature writes it. A row that does not match is a bug worth a 5xx and a retry, not a silent drop. */
 const routeRow = z.object({
@@ -40,22 +41,7 @@ export class DynamoRouteReader implements NumberRouteLookup {
   }
 
   async byWaba(wabaId: string): Promise<NumberRoute[]> {
-    const routes: NumberRoute[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.wabaRoutes(wabaId), ':prefix': keys.wabaRoutesPrefix() },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      routes.push(...(page.Items ?? []).map(toRoute));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return routes;
+    return (await queryAll(this.doc, this.tableName, keys.wabaRoutes(wabaId), keys.wabaRoutesPrefix())).map(toRoute);
   }
 }
 

@@ -5,7 +5,7 @@
  * different numbers never overwrite each other.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../schemas/table.js';
 import type {
   MetaTemplateStatus,
@@ -16,6 +16,7 @@ import type {
   TemplateStatus,
   TemplateWabaState,
 } from '../../core/templates.js';
+import { queryAll } from './query.js';
 
 export class DynamoTemplateRepository implements TemplateRepository {
   constructor(
@@ -29,22 +30,7 @@ export class DynamoTemplateRepository implements TemplateRepository {
   }
 
   async list(accountId: string): Promise<StoredTemplate[]> {
-    const templates: StoredTemplate[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.account(accountId).pk, ':prefix': keys.templatesPrefix() },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      templates.push(...(page.Items ?? []).map(toTemplate));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return templates;
+    return (await queryAll(this.doc, this.tableName, keys.account(accountId).pk, keys.templatesPrefix())).map(toTemplate);
   }
 
   async createIfAbsent(template: StoredTemplate): Promise<{ created: boolean; template: StoredTemplate }> {
