@@ -6,7 +6,13 @@
  * read the figures as relative (contention cost, writes per operation).
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-import { writeFileSync } from 'node:fs';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+import { createHmac } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { NumberRoute } from '../functions/core/ingestion.js';
+import { receiveDelivery } from '../functions/webhook/delivery.js';
 import { cpus } from 'node:os';
 import { createDocumentClient } from '../functions/adapters/dynamo/client.js';
 import { createDynamoAdapters } from '../functions/adapters/dynamo/index.js';
@@ -102,6 +108,8 @@ try {
     );
   }
 
+  figures.push(...(await webhookFigures()));
+
   const results = {
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -110,7 +118,45 @@ try {
   };
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   console.table(figures.map(({ note: _note, ...f }) => f));
+  for (const f of figures.filter((f) => f.note)) console.log(`${f.name}: ${f.note}`);
   console.log('written to bench/results.json');
 } finally {
   await engine.stop();
+}
+
+/**
+ * The webhook's own work on Meta's largest deliveries: verify the signature
+ * over ~3 MB, parse, route (routes in memory, as the container cache holds
+ * them) and split into events. Publishing is a no-op here: PutEvents is
+ * measured in AWS, not on this machine.
+ */
+async function webhookFigures(): Promise<Figure[]> {
+  const fixture = JSON.parse(readFileSync(new URL('../test/fixtures/meta-webhooks/status-delivered.json', import.meta.url), 'utf8'));
+  const change = fixture.entry[0].changes[0];
+  const status = change.value.statuses[0];
+  const items = 10_000; // ~3 MB, the size of Meta's largest batches
+  change.value.statuses = Array.from({ length: items }, (_, i) => ({ ...status, id: `wamid.BENCH_${i}` }));
+  const body = Buffer.from(JSON.stringify(fixture));
+  const secret = 'bench-secret';
+  const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  const route: NumberRoute = { accountId: 'acc_bench', whatsapp_phno: '15550001002', phoneNumberId: '110000000000002', wabaId: '210000000000001', isDefault: false, name: 'Vendas' };
+  let published = 0;
+  const deps = {
+    appSecret: async () => secret,
+    routes: { byPhoneNumberId: async () => route, byWaba: async () => [route] },
+    publisher: { publish: async (events: unknown[]) => void (published += events.length) },
+    channelStatus: { apply: async () => 'applied' as const },
+    clock: systemClock,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'bench', serviceName: 'bench' }),
+  };
+  const request = { body: body.toString('utf8'), isBase64Encoded: false, headers: { 'x-hub-signature-256': signature } };
+  const run = async () => {
+    const response = await receiveDelivery(request, deps);
+    if (response.statusCode !== 200) throw new Error(`webhook answered ${response.statusCode}`);
+  };
+  await run();
+  published = 0;
+  const figure = await measure(`webhook: ${(body.length / 1e6).toFixed(1)} MB delivery of ${items} statuses`, 20, 1, run);
+  return [{ ...figure, note: `${Math.round((published / figure.seconds))} events/s split and routed (publishing excluded)` }];
 }

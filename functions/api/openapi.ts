@@ -12,6 +12,8 @@ const ERROR_STATUSES: Record<string, string> = {
   '403': 'FORBIDDEN or FEATURE_UNAVAILABLE',
   '404': 'NOT_FOUND (also for another account’s resources)',
   '409': 'A rule refused the change: QUOTA_EXCEEDED, NUMBER_ALREADY_CONNECTED, WINDOW_CLOSED, REQUEST_IN_PROGRESS, …',
+  '422': 'IDEMPOTENCY_KEY_REUSED (the same Idempotency-Key with another body), or WhatsApp refused the message',
+  '503': 'SERVICE_BUSY or WhatsApp throttling/unavailable: safe to retry',
 };
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output') {

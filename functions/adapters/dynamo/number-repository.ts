@@ -23,20 +23,9 @@ import type { Clock } from '../../core/ports.js';
 import type { DynamoQuotaStore } from './quota-store.js';
 import { type TxPart, transact } from './transact.js';
 import { queryAll } from './query.js';
+import type { NumberRoute } from '../../core/ingestion.js';
 
-/**
- * The attributes of a route row (`PNID#…/ROUTE` and `WABA#…/ROUTE#{phno}`),
- * exactly: the webhook reads these and nothing else.
- */
-export interface NumberRoute {
-  accountId: string;
-  whatsapp_phno: string;
-  phoneNumberId: string;
-  wabaId: string;
-  isDefault: boolean;
-  name: string;
-}
-
+/** A route row (`PNID#…/ROUTE` and `WABA#…/ROUTE#{phno}`) holds exactly these attributes: the webhook reads them and nothing else. */
 export function routeOf(number: Pick<ConnectedNumber, keyof NumberRoute>): NumberRoute {
   return {
     accountId: number.accountId,
