@@ -5,9 +5,9 @@
  * the broadcast consumer, the send queue, the sender, the statuses back in
  * through /webhook, and the counts, balance and ledger by number at the end.
  */
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
+import { eventually, localClient } from '../support/local-client.js';
 
 let runtime: LocalRuntime;
 let owner: string;
@@ -20,31 +20,9 @@ const RECIPIENTS = ['+1 650 555 0101', '16505550102', '16505550103', '1650555010
 const US_PRICE = 25_000;
 const CREDITS = 50_000_000;
 
-async function token(body: { role: string; accountId?: string }) {
-  const res = await fetch(`${runtime.url}/local/token`, { method: 'POST', body: JSON.stringify(body) });
-  return ((await res.json()) as { token: string }).token;
-}
+const token = (body: { role: string; accountId?: string }) => localClient(runtime).token(body);
+const api = (method: string, path: string, bearer: string, body?: unknown) => localClient(runtime).api(method, path, bearer, body);
 
-async function api(method: string, path: string, bearer: string, body?: unknown) {
-  const res = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** Polls until `done` holds or the deadline passes; the caller asserts on what came back. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 150));
-    value = await read();
-  }
-  return value;
-}
 
 beforeAll(async () => {
   runtime = await startLocalRuntime({ port: 0 });
@@ -142,9 +120,7 @@ describe('a broadcast through the local runtime', () => {
         },
       ],
     });
-    const signature = createHmac('sha256', runtime.env.WHATSAPP_APP_SECRET!).update(raw, 'utf8').digest('hex');
-    const res = await fetch(`${runtime.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${signature}` }, body: raw });
-    expect(res.status).toBe(200);
+    expect(await localClient(runtime).deliver(raw)).toBe(200);
     const view = await eventually(
       () => api('GET', `/v1/broadcasts/${broadcastId}`, owner),
       (r) => r.body.counts.replied === 1,

@@ -3,10 +3,10 @@
  * fixtures in at /webhook, the bus, the inbox consumer, the API, a reply out
  * through the Graph API simulator, and its statuses back in through /webhook.
  */
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
 import { fixtureText } from '../support/inbox.js';
+import { eventually, localClient } from '../support/local-client.js';
 
 let runtime: LocalRuntime;
 let support: string;
@@ -20,32 +20,16 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-async function token(body: { role: string; accountId?: string }) {
-  const res = await fetch(`${runtime.url}/local/token`, { method: 'POST', body: JSON.stringify(body) });
-  return ((await res.json()) as { token: string }).token;
-}
-
-async function api(method: string, path: string, bearer: string, body?: unknown) {
-  const res = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
 
 /** Posts bytes to the webhook signed as Meta signs them, and waits until the bus has delivered every event. */
 async function deliver(raw: string) {
-  const signature = createHmac('sha256', runtime.env.WHATSAPP_APP_SECRET!).update(raw, 'utf8').digest('hex');
-  const res = await fetch(`${runtime.url}/webhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${signature}` },
-    body: raw,
-  });
+  const status = await localClient(runtime).deliver(raw);
   await runtime.bus.drain();
-  return res.status;
+  return status;
 }
+
+const token = (body: { role: string; accountId?: string }) => localClient(runtime).token(body);
+const api = (method: string, path: string, bearer: string, body?: unknown) => localClient(runtime).api(method, path, bearer, body);
 
 /** The fixture as if sent just now (its own timestamp is long outside the 24-hour window). */
 function fresh(fixture: string, replace: Record<string, string> = {}) {
@@ -72,16 +56,6 @@ async function accountWith(numbers: { displayPhoneNumber: string; phoneNumberId:
   return { accountId, agent: await token({ role: 'agent', accountId }) };
 }
 
-/** Polls until `done` holds or the deadline passes; the caller asserts on what came back. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
-}
 
 const DEFAULT = { displayPhoneNumber: '15550001001', phoneNumberId: '110000000000001', wabaId: '210000000000001' };
 const VENDAS = { displayPhoneNumber: '15550001002', phoneNumberId: '110000000000002', wabaId: '210000000000001' };

@@ -5,21 +5,17 @@
  * `MessageSender`.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { DETAIL_TYPES, SOURCES } from '../../schemas/events.js';
 import { keys } from '../../schemas/table.js';
 import type { MessageSender, SendTemplateRequest, SendTextRequest, SubmittedTemplate, TemplateDefinition } from '../../functions/core/messaging.js';
 import type { TestTable } from './dynamo.js';
+import { fixtureBytes } from './webhook.js';
 
-/** Meta's fixtures, copied into the repo (`test/fixtures`) so it stands alone. */
-export const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'meta-webhooks');
-
+/** A fixture's text (Meta's payloads, copied into `test/fixtures` so the repo stands alone). */
 export function fixtureText(name: string): string {
-  return readFileSync(join(FIXTURES_DIR, name), 'utf8');
+  return fixtureBytes(name).toString('utf8');
 }
 
 /** The fixtures' numbers (fixtures/README.md). */
