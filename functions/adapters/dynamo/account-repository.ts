@@ -3,15 +3,14 @@
  * pattern. Writes that take or free a unit of a shared quota compose the
  * quota store's counter part with their own items in one transaction.
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../schemas/table.js';
 import { Conflict, NotFound } from '../../core/errors.js';
 import { type Account, GAUGE_RESOURCES, PERIOD_RESOURCES, type QuotaResource, counterLimit } from '../../core/plan.js';
 import type { AccountRepository, AccountUsage, LedgerEntry, NumberSpend, Page, PageRequest, Team, User } from '../../core/ports.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
 import { DynamoQuotaStore, ledgerItem, toLedgerEntry } from './quota-store.js';
 import { REPLAY, type TxPart, transact } from './transact.js';
-import { queryAll } from './query.js';
+import { queryAll, queryNewestFirst } from './query.js';
 
 export class DynamoAccountRepository implements AccountRepository {
   constructor(
@@ -78,23 +77,11 @@ export class DynamoAccountRepository implements AccountRepository {
   }
 
   async listLedger(accountId: string, filter: { resource: LedgerEntry['resource']; whatsappPhno?: string }, page: PageRequest): Promise<Page<LedgerEntry>> {
-    const byNumber = filter.whatsappPhno !== undefined;
-    const { Items, LastEvaluatedKey } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: byNumber ? 'gsi2' : 'gsi1',
-        KeyConditionExpression: byNumber ? 'gsi2pk = :pk' : 'gsi1pk = :pk',
-        ExpressionAttributeValues: {
-          ':pk': byNumber
-            ? keys.ledgerByResourceAndNumber(accountId, filter.resource, filter.whatsappPhno!)
-            : keys.ledgerByResource(accountId, filter.resource),
-        },
-        ScanIndexForward: false,
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor),
-      }),
-    );
-    return { items: (Items ?? []).map(toLedgerEntry), nextCursor: encodeCursor(LastEvaluatedKey) };
+    const index = filter.whatsappPhno
+      ? { name: 'gsi2' as const, pk: keys.ledgerByResourceAndNumber(accountId, filter.resource, filter.whatsappPhno) }
+      : { name: 'gsi1' as const, pk: keys.ledgerByResource(accountId, filter.resource) };
+    const { items, nextCursor } = await queryNewestFirst(this.doc, this.tableName, index, page);
+    return { items: items.map(toLedgerEntry), nextCursor };
   }
 
   async addUser(accountId: string, user: User, idempotencyKey: string) {

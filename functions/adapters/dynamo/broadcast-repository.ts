@@ -11,7 +11,7 @@
  * A failed condition means another event or run got there first: nothing is
  * counted twice.
  */
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { keys } from '../../../schemas/table.js';
 import {
@@ -24,10 +24,9 @@ import {
   STAGE_RANK,
 } from '../../core/broadcasts.js';
 import type { Page, PageRequest } from '../../core/ports.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
 import type { DynamoQuotaStore } from './quota-store.js';
 import { type TxPart, transact } from './transact.js';
-import { queryAll } from './query.js';
+import { queryAll, queryNewestFirst, writeIf } from './query.js';
 
 /** Recipients per failure transaction: 100 items at most, one kept for the counter and one for a guard. */
 const FAIL_BATCH = 98;
@@ -83,21 +82,11 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
   }
 
   async list(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<BroadcastRecord>> {
-    const byNumber = filter.whatsappPhno !== undefined;
-    const { Items, LastEvaluatedKey } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: byNumber ? 'gsi2' : 'gsi1',
-        KeyConditionExpression: byNumber ? 'gsi2pk = :pk' : 'gsi1pk = :pk',
-        ExpressionAttributeValues: {
-          ':pk': byNumber ? keys.broadcastsOfNumber(accountId, filter.whatsappPhno!) : keys.broadcastsOfAccount(accountId),
-        },
-        ScanIndexForward: false,
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor),
-      }),
-    );
-    return { items: (Items ?? []).map(toBroadcast), nextCursor: encodeCursor(LastEvaluatedKey) };
+    const index = filter.whatsappPhno
+      ? { name: 'gsi2' as const, pk: keys.broadcastsOfNumber(accountId, filter.whatsappPhno) }
+      : { name: 'gsi1' as const, pk: keys.broadcastsOfAccount(accountId) };
+    const { items, nextCursor } = await queryNewestFirst(this.doc, this.tableName, index, page);
+    return { items: items.map(toBroadcast), nextCursor };
   }
 
   async tally(broadcastId: string): Promise<BroadcastTally> {
@@ -160,26 +149,21 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
   }
 
   async claimRecipient(broadcastId: string, claim: { waId: string; chunk: number; priceMicros: number; period: string; claimedAt: string }): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.broadcastRecipient(broadcastId, claim.waId),
-            type: 'broadcastRecipient',
-            ...claim,
-            status: 'sending',
-            rank: 0,
-            charged: false,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return writeIf(
+      this.doc,
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.broadcastRecipient(broadcastId, claim.waId),
+          type: 'broadcastRecipient',
+          ...claim,
+          status: 'sending',
+          rank: 0,
+          charged: false,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async recordSent(broadcast: BroadcastRecord, sent: { waId: string; chunk: number; wamid: string; priceMicros: number; at: string }): Promise<void> {
@@ -475,14 +459,8 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
     return parts;
   }
 
-  private async updateIf(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  private updateIf(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
+    return writeIf(this.doc, new UpdateCommand({ TableName: this.tableName, ...input }));
   }
 
   private async batchWrite(requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string]): Promise<void> {

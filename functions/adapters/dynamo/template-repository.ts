@@ -16,7 +16,7 @@ import type {
   TemplateStatus,
   TemplateWabaState,
 } from '../../core/templates.js';
-import { queryAll } from './query.js';
+import { queryAll, writeIf } from './query.js';
 
 export class DynamoTemplateRepository implements TemplateRepository {
   constructor(
@@ -185,14 +185,8 @@ export class DynamoTemplateRepository implements TemplateRepository {
   }
 
   /** One conditional UpdateItem: `true` when applied, `false` when its condition said no. */
-  private async conditionalUpdate(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  private conditionalUpdate(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
+    return writeIf(this.doc, new UpdateCommand({ TableName: this.tableName, ...input }));
   }
 
   private key(ref: TemplateRef) {
