@@ -200,20 +200,7 @@ export class DynamoMergeRepository implements MergeRepository {
       if (quantity <= 0) continue;
       const resource = addonResource(type);
       if (resource !== 'additionalNumbers') {
-        const counterKey = isGauge(resource) ? keys.gaugeQuota(t, resource) : keys.periodQuota(t, resource, period);
-        const old = counterLimit(plan.target, resource);
-        parts.push({
-          item: {
-            Update: {
-              TableName: this.tableName,
-              Key: counterKey,
-              UpdateExpression:
-                'SET #limit = if_not_exists(#limit, :old) + :q, remaining = if_not_exists(remaining, :old) + :q, used = if_not_exists(used, :zero), #resource = :resource',
-              ExpressionAttributeNames: { '#limit': 'limit', '#resource': 'resource' },
-              ExpressionAttributeValues: { ':old': old, ':q': quantity, ':zero': 0, ':resource': resource },
-            },
-          },
-        });
+        parts.push(this.quotas.raiseLimit(t, resource, period, counterLimit(plan.target, resource), quantity));
       }
       const entry: LedgerEntry = {
         idempotencyKey: mergeKey(s, t, `addon:${type}`),

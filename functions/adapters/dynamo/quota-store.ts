@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../schemas/table.js';
 import { Conflict, IdempotencyKeyReused, NotFound, QuotaExceeded, ValidationFailed } from '../../core/errors.js';
-import { MAX_ADDITIONAL_NUMBERS, addonResource, counterLimit, isGauge, type Account } from '../../core/plan.js';
+import { MAX_ADDITIONAL_NUMBERS, addonResource, counterLimit, isGauge, type Account, type QuotaResource } from '../../core/plan.js';
 import type {
   AddonPurchase,
   Clock,
@@ -249,22 +249,7 @@ export class DynamoQuotaStore implements QuotaStore {
         },
         onConditionFailed: () => staleRead,
       };
-      const oldLimit = counterLimit(account, resource);
-      const counterKey = isGauge(resource)
-        ? keys.gaugeQuota(change.accountId, resource)
-        : keys.periodQuota(change.accountId, resource, change.period);
-      const counterUpdate: TxPart = {
-        item: {
-          Update: {
-            TableName: this.tableName,
-            Key: counterKey,
-            UpdateExpression:
-              'SET #limit = if_not_exists(#limit, :old) + :q, remaining = if_not_exists(remaining, :old) + :q, used = if_not_exists(used, :zero), #resource = :resource',
-            ExpressionAttributeNames: { '#limit': 'limit', '#resource': 'resource' },
-            ExpressionAttributeValues: { ':old': oldLimit, ':q': change.quantity, ':zero': 0, ':resource': resource },
-          },
-        },
-      };
+      const counterUpdate = this.raiseLimit(change.accountId, resource, change.period, counterLimit(account, resource), change.quantity);
       const entry = { ...this.entry(change, resource, change.quantity), ...(isGauge(resource) ? {} : { period: change.period }) };
       try {
         return await this.apply(entry, [accountUpdate, counterUpdate]);
@@ -276,6 +261,26 @@ export class DynamoQuotaStore implements QuotaStore {
   }
 
   // --- counter updates -------------------------------------------------------
+
+  /**
+   * The counter part of raising a limit by `quantity` (add-ons, merges). A
+   * period counter not used yet this period starts from `oldLimit`, the limit
+   * read from the account in the same optimistic step.
+   */
+  raiseLimit(accountId: string, resource: QuotaResource, period: string, oldLimit: number, quantity: number): TxPart {
+    return {
+      item: {
+        Update: {
+          TableName: this.tableName,
+          Key: isGauge(resource) ? keys.gaugeQuota(accountId, resource) : keys.periodQuota(accountId, resource, period),
+          UpdateExpression:
+            'SET #limit = if_not_exists(#limit, :old) + :q, remaining = if_not_exists(remaining, :old) + :q, used = if_not_exists(used, :zero), #resource = :resource',
+          ExpressionAttributeNames: { '#limit': 'limit', '#resource': 'resource' },
+          ExpressionAttributeValues: { ':old': oldLimit, ':q': quantity, ':zero': 0, ':resource': resource },
+        },
+      },
+    };
+  }
 
   /** The counter part of an acquire, for repositories that take a unit in the same transaction as their own writes. */
   gaugeAcquire(change: GaugeChange): TxPart {
