@@ -25,7 +25,7 @@ import {
 } from '../../core/broadcasts.js';
 import type { Page, PageRequest } from '../../core/ports.js';
 import type { DynamoQuotaStore } from './quota-store.js';
-import { type TxPart, transact } from './transact.js';
+import { type TxPart, backoff, transact } from './transact.js';
 import { queryAll, queryNewestFirst, writeIf } from './query.js';
 
 /** Recipients per failure transaction: 100 items at most, one kept for the counter and one for a guard. */
@@ -142,7 +142,7 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
           states.set(state.waId, state);
         }
         pending = answer.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
-        if (pending?.length) await pause(attempt);
+        if (pending?.length) await backoff(attempt, 20, 1000);
       }
     }
     return states;
@@ -468,7 +468,7 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
     for (let attempt = 1; pending.length > 0; attempt++) {
       const answer = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
       pending = answer.UnprocessedItems?.[this.tableName] ?? [];
-      if (pending.length) await pause(attempt);
+      if (pending.length) await backoff(attempt, 20, 1000);
     }
   }
 }
@@ -505,8 +505,4 @@ function toRecipientState(item: Record<string, unknown>): RecipientState {
     ...(r.reason ? { reason: r.reason } : {}),
     ...(r.repliedAt ? { repliedAt: r.repliedAt } : {}),
   };
-}
-
-function pause(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 20 * 2 ** attempt)));
 }
