@@ -1,5 +1,5 @@
 /**
- * The local runtime's event bus (DESIGN.md §8): the `EventPublisher` port
+ * The local runtime's event bus (docs/architecture.md): the `EventPublisher` port
  * in-process, routing with the very patterns the CDK rules use
  * (`schemas/routes.ts`), and delivering to consumers the way AWS does it:
  *

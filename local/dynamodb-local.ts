@@ -57,6 +57,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Runs its arguments as a child and ends it when stdin closes (the parent is gone) or on SIGTERM/SIGINT;
+ * exits with the child's code. Plain CommonJS for `node -e`, so it needs no loader.
+ */
+const WATCHDOG = `
+const { spawn } = require('node:child_process');
+const [command, ...args] = process.argv.slice(1);
+const engine = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+const stop = (signal) => { if (engine.exitCode === null && engine.signalCode === null) engine.kill(signal); };
+process.stdin.on('end', () => stop('SIGKILL'));
+process.stdin.on('error', () => stop('SIGKILL'));
+process.stdin.resume();
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGTERM'));
+engine.on('error', (error) => { console.error(String(error)); process.exit(127); });
+engine.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+`;
+
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   if (!javaAvailable()) throw new JavaMissing();
   const port = options.port ?? (await freePort());
@@ -64,23 +82,26 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const storage = options.persistDir
     ? ['-dbPath', ensureDir(resolve(options.persistDir))]
     : ['-inMemory'];
+  // Java runs under a small Node watchdog holding a pipe from us: when this process dies without
+  // cleaning up (SIGKILL, a crash), the pipe closes and the watchdog kills Java, so no engine is orphaned.
   const child = spawn(
-    'java',
-    ['-Djava.library.path=./DynamoDBLocal_lib', '-jar', 'DynamoDBLocal.jar', '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],
-    { cwd, stdio: ['ignore', 'ignore', 'pipe'] },
+    process.execPath,
+    ['-e', WATCHDOG, 'java', '-Djava.library.path=./DynamoDBLocal_lib', '-jar', 'DynamoDBLocal.jar', '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],
+    { cwd, stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const killOnExit = () => child.kill('SIGKILL');
+  // On exit our end of the watchdog's pipe closes by itself; the signal just makes it quicker.
+  const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
 
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntilReady(endpoint, child, () => stderr);
   } catch (error) {
-    child.kill('SIGKILL');
+    child.stdin?.destroy();
     throw error;
   }
   return {
@@ -117,7 +138,8 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, stderr: () 
 function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolveStop) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
+    // Closing the watchdog's stdin makes it SIGKILL Java (killing the watchdog itself would orphan Java).
+    const force = setTimeout(() => child.stdin?.destroy(), 3000);
     child.once('exit', () => {
       clearTimeout(force);
       resolveStop();

@@ -1,6 +1,6 @@
 /**
  * A Graph API (WhatsApp Cloud API) simulator for the local runtime
- * (DESIGN.md §8, API.md "Local runtime only"). It listens on its own loopback
+ * (docs/architecture.md, "The local runtime"). It listens on its own loopback
  * port, which the runtime hands to the handlers as `GRAPH_API_BASE_URL`.
  *
  * Like Meta it:

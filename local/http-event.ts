@@ -7,15 +7,34 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) return 'too-large';
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** Past this much a too-large body is no longer read to its end: the connection is cut instead. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The whole body, or 'too-large' past `maxBytes`. A too-large body is still
+ * read to its end (up to `MAX_DRAIN_BYTES`) and dropped: a server that stops
+ * reading and closes while the client is still sending makes the client see a
+ * connection reset instead of the 413.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.length = 0;
+      if (size > MAX_DRAIN_BYTES) {
+        req.destroy();
+        resolve('too-large');
+      }
+    });
+    req.once('end', () => resolve(size > maxBytes ? 'too-large' : Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
 }
 
 export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, claims?: Record<string, string>): APIGatewayProxyEventV2 {

@@ -1,17 +1,24 @@
 /**
  * `npm start`: the whole backend on 127.0.0.1, no AWS account, no Docker.
- *   npm start                      in memory, PORT or 3000
- *   npm start -- --persist .local-data   keep DynamoDB data in a folder (or LOCAL_PERSIST_DIR)
+ *   npm start                              in memory, PORT or 3000
+ *   npm start -- --persist .local-data     keep DynamoDB data and the token key in a folder (or LOCAL_PERSIST_DIR)
+ *   npm start -- --port 3001               another port (also `npm start --port 3001`, npm's own form)
  */
 // Node 20 is supported here; the SDK's notice about its future Node 22 floor is noise in a local run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-import { parseArgs } from 'node:util';
+import { UsageError, parseStartArgs } from './cli-args.js';
 import { JavaMissing } from './dynamodb-local.js';
 import { LOCAL_DEFAULTS, startLocalRuntime } from './runtime.js';
 
-const { values } = parseArgs({ options: { persist: { type: 'string' }, port: { type: 'string' } } });
-const port = Number(values.port ?? process.env.PORT ?? LOCAL_DEFAULTS.PORT);
-const persistDir = values.persist ?? process.env.LOCAL_PERSIST_DIR;
+let options: ReturnType<typeof parseStartArgs>;
+try {
+  options = parseStartArgs(process.argv.slice(2), process.env, Number(LOCAL_DEFAULTS.PORT));
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+const { port, persistDir } = options;
 
 try {
   const runtime = await startLocalRuntime({ port, persistDir, log: (line) => console.error(line) });
@@ -21,6 +28,8 @@ try {
       `  WhatsApp multi-number backend (local) on ${runtime.url}`,
       '',
       `  Dashboard API   ${runtime.url}/v1/...        (Authorization: Bearer <token>)`,
+      `  API reference   ${runtime.url}/docs           (Swagger UI, no token)`,
+      `  OpenAPI         ${runtime.url}/openapi.json   (the document, no token)`,
       `  Local tokens    POST ${runtime.url}/local/token  {"role":"support"}`,
       `  Meta webhook    ${runtime.url}/webhook            (sign bodies with WHATSAPP_APP_SECRET)`,
       `  Bus             ${runtime.url}/local/bus/events   ${runtime.url}/local/bus/dead-letters`,
@@ -42,8 +51,8 @@ try {
     await runtime.stop();
     process.exit(0);
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  // Ctrl-C, `kill <pid>` (a process manager, a script) and a closed terminal all stop the whole tree.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, shutdown);
 } catch (error) {
   if (error instanceof JavaMissing) {
     console.error(error.message);

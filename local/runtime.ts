@@ -1,11 +1,12 @@
 /**
- * The embedded runtime behind `npm start` (DESIGN.md §8): DynamoDB Local with
+ * The embedded runtime behind `npm start` (docs/architecture.md, "The local runtime"): DynamoDB Local with
  * the shared table definition, and an HTTP server on 127.0.0.1 that feeds the
  * very same Lambda handlers API Gateway v2 events. Used by `local/main.ts` and
  * by the end-to-end tests.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { apiReference } from './api-reference.js';
 import { type LocalAuth, createLocalAuth, tokenRequest } from './auth.js';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { lambdaContext, readBody, sendJson, toApiGatewayEvent, writeResult } from './http-event.js';
@@ -13,7 +14,7 @@ import { type GraphSimulator, startGraphSimulator, tableNumberLookup } from './g
 import { LocalBus, type LocalBusOptions } from './bus.js';
 import { LocalSendQueue } from './send-queue.js';
 
-/** Local defaults of API.md; environment variables override them. */
+/** The local defaults (README, "npm start options"); environment variables override them. */
 export const LOCAL_DEFAULTS = {
   PORT: '3000',
   WHATSAPP_APP_SECRET: 'local-app-secret',
@@ -97,7 +98,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const sender = (await import('../functions/sender/handler.js')).handler;
     sendQueue.setConsumer((event) => sender(event, lambdaContext('sender')));
 
-    let auth: LocalAuth | undefined;
+    // Everything a request can reach exists before the port opens: nothing answers before it is ready.
+    const auth: LocalAuth = await createLocalAuth({ jwksUri: 'http://127.0.0.1/local/.well-known/jwks.json', persistDir: options.persistDir });
+    const unauthenticated = auth.persistent
+      ? 'A valid bearer token is required: mint one with POST /local/token.'
+      : 'A valid bearer token is required: mint one with POST /local/token. In memory mode tokens are signed by a key made for this run, so tokens from before a restart are refused (start with --persist DIR to keep them).';
+    let url = '';
     const server = createServer((req, res) => {
       handle(req, res).catch((error: unknown) => {
         log(`local runtime error: ${(error as Error).stack ?? error}`);
@@ -109,17 +115,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
       const body = await readBody(req, MAX_BODY_BYTES);
       if (body === 'too-large') {
+        // The rest of the body was read and dropped, so the client gets to read this answer; then the connection closes.
+        res.setHeader('connection', 'close');
         sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `The body is larger than ${MAX_BODY_BYTES} bytes.` } });
-        req.destroy();
         return;
       }
+      // The API reference (GET /openapi.json and /docs): no token needed.
+      if (apiReference(url)(req, res)) return;
       if (path === '/local/token' && req.method === 'POST') {
         const parsed = tokenRequest.safeParse(safeJson(body));
         if (!parsed.success) {
           sendJson(res, 400, { error: { code: 'VALIDATION_FAILED', message: 'Send {role, accountId?}.', issues: parsed.error.issues } });
           return;
         }
-        sendJson(res, 200, { token: await auth!.mint(parsed.data) });
+        sendJson(res, 200, { token: await auth.mint(parsed.data) });
         return;
       }
       if (path === '/local/graph/messages' && req.method === 'GET') {
@@ -139,7 +148,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         return;
       }
       if (path === '/local/.well-known/jwks.json') {
-        sendJson(res, 200, auth!.jwks);
+        sendJson(res, 200, auth.jwks);
         return;
       }
       if (path === '/webhook') {
@@ -147,22 +156,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         return;
       }
       // The dashboard API: as behind the HTTP API's JWT authorizer, a missing or bad token never reaches the handler.
-      const claims = await auth!.verify(req.headers.authorization);
+      const claims = await auth.verify(req.headers.authorization);
       if (path.startsWith('/v1/') && !claims) {
-        sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: 'A valid bearer token is required.' } });
+        sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: unauthenticated } });
         return;
       }
       writeResult(res, await api(toApiGatewayEvent(req, body, claims), lambdaContext('api')));
     }
 
-    await new Promise<void>((resolve, reject) => {
+    const port = await new Promise<number>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port, '127.0.0.1', () => resolve());
+      server.listen(options.port, '127.0.0.1', () => {
+        // Synchronously in the listening callback: no connection is handled before the URL is known here and to the simulator.
+        const bound = (server.address() as { port: number }).port;
+        url = `http://127.0.0.1:${bound}`;
+        graph!.setWebhookBaseUrl(url);
+        resolve(bound);
+      });
     });
-    const port = (server.address() as { port: number }).port;
-    const url = `http://127.0.0.1:${port}`;
-    auth = await createLocalAuth(`${url}/local`);
-    graph.setWebhookBaseUrl(url);
 
     return {
       url,

@@ -1,5 +1,5 @@
 /**
- * Dashboard API bodies, queries and answers (API.md). The router validates
+ * Dashboard API bodies, queries and answers (docs/openapi.json). The router validates
  * with these, the OpenAPI document is generated from them, and the types come
  * from `z.infer`: there is no hand-written twin of any shape.
  */

@@ -1,5 +1,5 @@
 /**
- * Templates and broadcasts (API.md "Templates and broadcasts"): API bodies and
+ * Templates and broadcasts (docs/openapi.json, docs/events.md): API bodies and
  * answers, the bus events the API publishes (`Broadcast Requested`,
  * `Credits Low`), the send queue's message, and the rate card's shape.
  */

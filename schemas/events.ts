@@ -1,5 +1,5 @@
 /**
- * Bus events (API.md "Bus events"): the contracts of what travels on the
+ * Bus events (docs/events.md): the contracts of what travels on the
  * EventBridge bus, each with its source, detail type, version and zod schema.
  * Producers build details with these types; consumers parse with these
  * schemas; `schemas/routes.ts` matches on them. Every detail carries
@@ -64,7 +64,7 @@ export const messageStatusUpdated = numberContext.extend({
   broadcastId: z.string().optional(),
 });
 
-/** One per connected number of the WABA: a template is submitted to every number (DESIGN.md §1). */
+/** One per connected number of the WABA: a template is submitted to every number (docs/architecture.md). */
 export const templateStatusUpdated = numberContext.extend({
   update: templateStatusUpdate,
 });

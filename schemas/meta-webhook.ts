@@ -1,5 +1,5 @@
 /**
- * Meta's WhatsApp Cloud API webhook payloads (DESIGN.md §6), as zod schemas.
+ * Meta's WhatsApp Cloud API webhook payloads (docs/architecture.md), as zod schemas.
  *
  * Tolerant by design, because Meta adds fields and types without notice:
  * - every object is a `looseObject`: fields we do not know pass through;
@@ -64,7 +64,7 @@ export const messageContext = z.looseObject({
   referred_product: z.looseObject({ catalog_id: z.string().optional(), product_retailer_id: z.string().optional() }).optional(),
 });
 
-/** Click-to-WhatsApp ad attribution (DESIGN.md §7: attributed on the default number only). */
+/** Click-to-WhatsApp ad attribution (docs/architecture.md: a default-number feature). */
 export const messageReferral = z.looseObject({
   source_url: z.string().optional(),
   source_id: z.string().optional(),
@@ -142,7 +142,7 @@ export const contactsMessage = withType('contacts', {
     }),
   ),
 });
-/** Catalog orders (DESIGN.md §7: a default-number feature). Prices are Meta's decimals, not our micros. */
+/** Catalog orders (docs/architecture.md: a default-number feature). Prices are Meta's decimals, not our micros. */
 export const orderMessage = withType('order', {
   order: z.looseObject({
     catalog_id: z.string(),

@@ -1,6 +1,6 @@
 /**
  * API bodies, queries and answers for connected numbers and the operator's
- * number routes (API.md "Numbers", "Operator"). Phone numbers go through the
+ * number routes (docs/openapi.json). Phone numbers go through the
  * one normalisation (`whatsappPhno`); Meta's ids are digit strings.
  */
 import * as z from 'zod';

@@ -1,5 +1,5 @@
 /**
- * Event routes, declared once (DESIGN.md §2): each rule is an EventBridge
+ * Event routes, declared once (docs/events.md): each rule is an EventBridge
  * event pattern. The CDK rules take these objects as they are; the local bus
  * routes with `matches`, which implements the part of EventBridge's pattern
  * language these rules use, with EventBridge's semantics:

@@ -4,7 +4,7 @@
  * The CDK construct (`lib/data-table.ts`), the local runtime (`local/`) and the
  * tests all build the table from this definition, so the three can never drift.
  *
- * Item shapes (see DESIGN.md §4 and README "Data model"):
+ * Item shapes (every item, key and index in full: docs/data-model.md):
  *
  * | item            | pk                    | sk                                  | gsi1 (pk / sk)                         | gsi2 (pk / sk)                          |
  * |-----------------|-----------------------|-------------------------------------|----------------------------------------|-----------------------------------------|

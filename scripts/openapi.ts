@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { buildOpenApi } from '../functions/api/openapi.js';
 import { apiRoutes } from '../functions/api/routes/index.js';
 
+const doc = buildOpenApi(apiRoutes);
 mkdirSync('docs', { recursive: true });
-writeFileSync('docs/openapi.json', `${JSON.stringify(buildOpenApi(apiRoutes), null, 2)}\n`);
-console.log(`docs/openapi.json: ${Object.keys(buildOpenApi(apiRoutes).paths).length} paths`);
+writeFileSync('docs/openapi.json', `${JSON.stringify(doc, null, 2)}\n`);
+console.log(`docs/openapi.json: ${Object.keys(doc.paths).length} paths`);

@@ -18,7 +18,7 @@ export function json(statusCode: number, body?: unknown, headers: Record<string,
   };
 }
 
-/** Maps any thrown value to API.md's error body. 5xx answers never carry the message or a stack. */
+/** Maps any thrown value to the error body of docs/architecture.md ("The dashboard HTTP API"). 5xx answers never carry the message or a stack. */
 export function errorResponse(error: unknown): HttpResponse {
   const appError = error instanceof AppError ? error : new InternalError();
   const body = appError.expose
@@ -54,7 +54,7 @@ export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new ValidationFailed([{ path: ['body'], message: 'Malformed JSON.' }]);
+    throw new ValidationFailed([{ path: ['body'], message: 'Malformed JSON.', code: 'invalid_json' }]);
   }
 }
 

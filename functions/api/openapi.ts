@@ -16,13 +16,58 @@ const ERROR_STATUSES: Record<string, string> = {
   '503': 'SERVICE_BUSY or WhatsApp throttling/unavailable: safe to retry',
 };
 
+/** A Server Object of the document. */
+export interface OpenApiServer {
+  url: string;
+  description?: string;
+  variables?: Record<string, { default: string; description?: string }>;
+}
+
+/**
+ * The servers of the committed `docs/openapi.json`: `npm start`'s default
+ * address (the running runtime serves its own copy at `/openapi.json`, naming
+ * the port it listens on) and the deployed HTTP API.
+ */
+export const DEFAULT_SERVERS: OpenApiServer[] = [
+  { url: 'http://127.0.0.1:3000', description: 'The local runtime (`npm start`, default port)' },
+  {
+    url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+    description: 'The deployed HTTP API: the stateless stack\'s `ApiUrl` output, without `/v1`',
+    variables: {
+      apiId: { default: 'API_ID', description: 'The HTTP API id (from `ApiUrl`)' },
+      region: { default: 'us-east-1', description: 'The AWS region of the deployment' },
+    },
+  },
+];
+
+export interface OpenApiOptions {
+  /** Default: `DEFAULT_SERVERS`. */
+  servers?: OpenApiServer[];
+}
+
+/** `POST /v1/admin/accounts/{accountId}/merge` → `postAdminAccountsByAccountIdMerge`: stable, unique per method and path. */
+function operationIdOf(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter((segment) => segment && segment !== 'v1')
+    .map((segment) => (segment.startsWith('{') ? `by-${segment.slice(1, -1)}` : segment))
+    .flatMap((segment) => segment.split(/[^A-Za-z0-9]+|(?=[A-Z])/))
+    .filter(Boolean)
+    .map((word) => word[0]!.toUpperCase() + word.slice(1));
+  return `${method.toLowerCase()}${words.join('')}`;
+}
+
 function schemaOf(schema: z.ZodType, io: 'input' | 'output') {
   return z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
 }
 
-export function buildOpenApi(routes: Route<unknown>[]) {
+export function buildOpenApi(routes: Route<unknown>[], options: OpenApiOptions = {}) {
   const paths: Record<string, Record<string, unknown>> = {};
+  const operationIds = new Set<string>();
   for (const route of routes) {
+    const operationId = operationIdOf(route.method, route.path);
+    if (operationIds.has(operationId)) throw new Error(`Two routes have the operationId ${operationId}: rename one (${route.method} ${route.path}).`);
+    operationIds.add(operationId);
     const parameters: unknown[] = [];
     for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {
       if (!schema) continue;
@@ -45,6 +90,7 @@ export function buildOpenApi(routes: Route<unknown>[]) {
     }
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = {
+      operationId,
       summary: route.summary,
       description: `Role: ${route.role} or higher.`,
       security: [{ bearer: [] }],
@@ -56,6 +102,7 @@ export function buildOpenApi(routes: Route<unknown>[]) {
   return {
     openapi: '3.1.0',
     info: { title: 'WhatsApp multi-number backend: dashboard API', version: '1.0.0' },
+    servers: options.servers ?? DEFAULT_SERVERS,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     paths,
   };

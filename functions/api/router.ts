@@ -122,7 +122,7 @@ async function dispatch<D extends RouterDeps>(route: Route<D>, event: APIGateway
   const suppliedKey = header(event, 'idempotency-key');
   const idempotent = route.method === 'POST' && suppliedKey !== undefined;
   if (idempotent && !/^[\w\-.:]{1,200}$/.test(suppliedKey)) {
-    throw new ValidationFailed([{ path: ['header', 'Idempotency-Key'], message: 'Use 1 to 200 letters, digits, -, _, . or :.' }]);
+    throw new ValidationFailed([{ path: ['header', 'Idempotency-Key'], message: 'Use 1 to 200 letters, digits, -, _, . or :.', code: 'invalid_format' }]);
   }
   const ctx: RouteContext<unknown, unknown, unknown, D> = {
     body,
@@ -171,7 +171,14 @@ function resolveAccount(route: Route<unknown>, principal: Principal, event: APIG
   const named = header(event, 'x-account-id') ?? principal.accountId;
   const parsed = entityId.safeParse(named);
   if (!parsed.success) {
-    throw new ValidationFailed([{ path: ['header', 'X-Account-Id'], message: 'Support staff name the account to act on.' }]);
+    const missing = named === undefined;
+    throw new ValidationFailed([
+      {
+        path: ['header', 'X-Account-Id'],
+        message: missing ? 'Support staff name the account to act on.' : 'Not an account id this API issued (acc_…).',
+        code: missing ? 'invalid_type' : 'invalid_format',
+      },
+    ]);
   }
   return parsed.data;
 }

@@ -1,6 +1,6 @@
 /**
  * Broadcasts: one approved template sent from one number to up to 100,000
- * recipients, measured per broadcast and number (DESIGN.md §1, §5 rule 6).
+ * recipients, measured per broadcast and number (docs/quotas.md, rule 6).
  *
  * Flow: the API stores the broadcast and its recipients in chunk items and
  * puts `Broadcast Requested` on the bus (recipients never travel on the bus);

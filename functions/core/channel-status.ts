@@ -1,5 +1,5 @@
 /**
- * A number's channel status (DESIGN.md §1): `status`, `messagingLimitTier`
+ * A number's channel status (docs/architecture.md): `status`, `messagingLimitTier`
  * and `qualityRating`, kept current from Meta's `phone_number_quality_update`
  * and `account_update` webhooks.
  *

@@ -16,7 +16,8 @@ export abstract class AppError extends Error {
 export interface ValidationIssue {
   path: (string | number)[];
   message: string;
-  code?: string;
+  /** zod's issue code (`invalid_type`, `too_big`, …), or `invalid_json` for a body that is not JSON. */
+  code: string;
 }
 
 export class ValidationFailed extends AppError {
@@ -53,7 +54,7 @@ export class Forbidden extends AppError {
   }
 }
 
-/** A default-number-only feature asked of an additional number (DESIGN.md §7). */
+/** A default-number-only feature asked of an additional number (docs/architecture.md). */
 export class FeatureUnavailable extends AppError {
   readonly code = 'FEATURE_UNAVAILABLE';
   readonly statusCode = 403;

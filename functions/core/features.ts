@@ -1,5 +1,5 @@
 /**
- * The feature policy (DESIGN.md §7): the ONE place that decides, from a
+ * The feature policy (docs/architecture.md): the ONE place that decides, from a
  * number's role, which features it offers. Team inbox, broadcast and
  * automations run on every number; CTWA attribution, Catalog, Integrations and
  * API/Webhooks belong to the default number only, so they move with the

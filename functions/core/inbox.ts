@@ -309,7 +309,7 @@ async function resolveIdentity(
 ): Promise<ContactIdentity> {
   const identity = contactIdentity(given);
   if (!identity) {
-    throw new ValidationFailed([{ path: ['detail', 'contact'], message: 'The event names no WhatsApp number or business-scoped user id.' }]);
+    throw new ValidationFailed([{ path: ['detail', 'contact'], message: 'The event names no WhatsApp number or business-scoped user id.', code: 'invalid_type' }]);
   }
   if (identity.waId || !identity.userId) return identity;
   // A username-only user we once saw with a number stays the contact we know.

@@ -1,5 +1,5 @@
 /**
- * Webhook ingestion (DESIGN.md §6): a verified delivery from Meta becomes one
+ * Webhook ingestion (docs/architecture.md): a verified delivery from Meta becomes one
  * bus event per message, per status and per template/number update, each
  * tagged with the connected number it concerns.
  *

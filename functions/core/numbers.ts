@@ -1,5 +1,5 @@
 /**
- * Connected WhatsApp numbers (DESIGN.md §1, §5 rule 5, §7): the default number
+ * Connected WhatsApp numbers (docs/architecture.md; docs/quotas.md, rule 5): the default number
  * plus up to 15 additional ones, each additional number holding one number
  * add-on. A number is connectable once, platform-wide: the repository writes
  * its claim, its routes and the quota in one transaction, so every rule here
@@ -33,7 +33,7 @@ export interface ConnectedNumber extends ChannelStatus {
   phoneNumberId: string;
   wabaId: string;
   isDefault: boolean;
-  /** Optional cap inside the shared credit pool (DESIGN.md §5 rule 8); `null` = no cap. */
+  /** Optional cap inside the shared credit pool (docs/quotas.md, rule 8); `null` = no cap. */
   creditCapMicros: number | null;
   /** Meta catalog bound to the default number. */
   catalogId?: string;
@@ -389,7 +389,7 @@ export interface MergeSummary {
  */
 export async function mergeAccounts(deps: NumberDeps, targetAccountId: string, sourceAccountId: string): Promise<MergeSummary> {
   if (targetAccountId === sourceAccountId) {
-    throw new ValidationFailed([{ path: ['body', 'sourceAccountId'], message: 'An account cannot be merged into itself.' }]);
+    throw new ValidationFailed([{ path: ['body', 'sourceAccountId'], message: 'An account cannot be merged into itself.', code: 'invalid_value' }]);
   }
   let progress = await deps.merges.progress(sourceAccountId);
   if (progress && progress.targetAccountId !== targetAccountId) {

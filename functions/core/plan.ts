@@ -1,6 +1,6 @@
 /**
  * Plan limits, add-ons and billing periods: the pure rules of the shared quota
- * (DESIGN.md §5). Every number of an account draws on the same counters; this
+ * (docs/quotas.md). Every number of an account draws on the same counters; this
  * module only computes, the quota store enforces with conditional writes.
  */
 
@@ -26,7 +26,7 @@ export type LedgerResource = QuotaResource | 'credits';
 export const ADDON_TYPES = ['users', 'teams', 'chatbotSessions', 'aiResponses', 'number'] as const;
 export type AddonType = (typeof ADDON_TYPES)[number];
 
-/** Additional numbers an account may connect, whatever add-ons it bought (DESIGN.md §1). */
+/** Additional numbers an account may connect, whatever add-ons it bought (docs/quotas.md, rule 5). */
 export const MAX_ADDITIONAL_NUMBERS = 15;
 
 export type PlanLimits = Record<PlanResource, number>;

@@ -68,7 +68,7 @@ export interface ReserveCredits extends ChangeBase {
   /**
    * The number's spend in the billing period (`whatsappPhno` required): raised
    * by the amount in the same transaction, and held within `capMicros` when the
-   * number has a cap (DESIGN.md §5 rule 8); settling gives the unused part back.
+   * number has a cap (docs/quotas.md, rule 8); settling gives the unused part back.
    */
   spend?: { period: string; capMicros: number | null };
   /** Extra attributes kept on the reservation item (e.g. which recipients it pays for). */
@@ -170,7 +170,7 @@ export interface AccountRepository {
   spendByNumber(accountId: string, period: string): Promise<NumberSpend[]>;
 }
 
-/** A stored response for an `Idempotency-Key` (API.md). */
+/** A stored response for an `Idempotency-Key` (docs/quotas.md, "Idempotency keys"). */
 export interface StoredResponse {
   statusCode: number;
   body: unknown;

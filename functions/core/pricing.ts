@@ -1,6 +1,6 @@
 /**
  * What one business-initiated (template) message costs the credit pool
- * (DESIGN.md §5 rule 6): a rate card of integer micros per template category
+ * (docs/quotas.md, rule 6): a rate card of integer micros per template category
  * and recipient calling code. The price of a recipient is found by the
  * longest calling-code prefix of its normalised number (`1` for the US and
  * Canada, `52` for Mexico, `55` for Brazil, …), else the card's default row.

@@ -1,6 +1,6 @@
 /**
  * Message templates, submitted once and available on every connected number
- * (DESIGN.md §1). Meta reviews a template per WABA, so it is submitted once
+ * (docs/architecture.md). Meta reviews a template per WABA, so it is submitted once
  * per WABA of the account's numbers (numbers sharing a WABA share it) and its
  * status is kept per WABA and per number on one item:
  *

@@ -1,6 +1,6 @@
 /**
  * `POST /webhook`: one delivery from Meta, from raw bytes to "every event is
- * on the bus" (DESIGN.md §2, API.md "Webhook"):
+ * on the bus" (docs/architecture.md, "The webhook"):
  *
  * 413 over 5 MiB (decoded bytes) → 401 unless the signature matches the raw
  * bytes (nothing stored or published) → 400 unless it is JSON with
@@ -74,7 +74,7 @@ function parseEnvelope(body: Buffer) {
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new ValidationFailed([{ path: ['body'], message: 'Malformed JSON.' }]);
+    throw new ValidationFailed([{ path: ['body'], message: 'Malformed JSON.', code: 'invalid_json' }]);
   }
   const envelope = webhookEnvelope.safeParse(json);
   if (!envelope.success) {

@@ -6,7 +6,6 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createDocumentClient } from '../adapters/dynamo/client.js';
 import { DynamoChannelStatusWriter } from '../adapters/dynamo/channel-status-writer.js';
@@ -14,7 +13,7 @@ import { CachedRouteLookup, DynamoRouteReader } from '../adapters/dynamo/route-r
 import { json } from '../api/http.js';
 import { webhookConfig } from '../commons/config.js';
 import { systemClock } from '../commons/ids.js';
-import { logger, metrics } from '../commons/observability.js';
+import { logger, metrics, publishRecordedMetrics } from '../commons/observability.js';
 import { eventPublisher } from '../commons/publisher.js';
 import { resolveSecret } from '../commons/secrets.js';
 import { receiveDelivery } from './delivery.js';
@@ -42,4 +41,4 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   return json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Use GET (verification) or POST (deliveries).' } }, { allow: 'GET, POST' });
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  .use(publishRecordedMetrics(metrics));

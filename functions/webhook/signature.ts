@@ -1,5 +1,5 @@
 /**
- * Meta's delivery signature (DESIGN.md §6): `X-Hub-Signature-256: sha256=<hex>`
+ * Meta's delivery signature (docs/architecture.md): `X-Hub-Signature-256: sha256=<hex>`
  * where hex is HMAC-SHA256(app secret, body). It is computed over the raw
  * bytes as received, never over re-serialised JSON, which would differ in
  * escapes (`\u00e1` vs `á`), key order and spacing.

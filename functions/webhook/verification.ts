@@ -1,4 +1,4 @@
-/** Meta's webhook verification handshake (DESIGN.md §6): echo `hub.challenge` when the token matches. */
+/** Meta's webhook verification handshake (docs/architecture.md): echo `hub.challenge` when the token matches. */
 import { timingSafeEqual } from 'node:crypto';
 
 export type HandshakeResult = { ok: true; challenge: string } | { ok: false };

@@ -87,6 +87,18 @@ describe('auth and routing', () => {
     expect(res.body.accountId).toBe(accountId);
   });
 
+  it('answers a missing or malformed X-Account-Id with 400 naming the header, with an issue code', async () => {
+    for (const [headers, code] of [
+      [{}, 'invalid_type'],
+      [{ 'x-account-id': 'not an id' }, 'invalid_format'],
+    ] as const) {
+      const res = await send({ method: 'GET', path: '/v1/account', as: support, headers });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_FAILED');
+      expect(res.body.error.issues).toEqual([{ path: ['header', 'X-Account-Id'], message: expect.any(String), code }]);
+    }
+  });
+
   it("answers 404 for another account's user, as if it did not exist", async () => {
     const first = await newAccount();
     const second = await newAccount();

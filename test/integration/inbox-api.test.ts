@@ -1,6 +1,6 @@
 /**
  * Contacts and the team inbox through the same router the Lambda runs
- * (API.md "Contacts and inbox"), on DynamoDB Local: shapes, ordering,
+ * (docs/openapi.json), on DynamoDB Local: shapes, ordering,
  * cursors under concurrent arrivals, replies from the right number, and
  * account isolation.
  */
@@ -100,7 +100,7 @@ describe('GET /v1/contacts', () => {
 });
 
 describe('GET /v1/conversations', () => {
-  it('lists every number\'s conversations newest first, in API.md\'s shape', async () => {
+  it('lists every number\'s conversations newest first, in the documented shape', async () => {
     const accountId = await accountWithNumbers();
     const t = nowSeconds();
     await inbound(accountId, { from: '16505550002', number: NUMBERS.default, timestamp: t - 30, text: 'first' });
@@ -162,7 +162,7 @@ describe('GET /v1/conversations', () => {
 });
 
 describe('GET /v1/conversations/{conversationId}/messages', () => {
-  it('lists messages oldest first in API.md\'s shape', async () => {
+  it('lists messages oldest first in the documented shape', async () => {
     const accountId = await accountWithNumbers();
     const t = nowSeconds();
     await inbound(accountId, { from: '16505550002', timestamp: t - 2, text: 'one', wamid: 'wamid.M1' });

@@ -1,6 +1,6 @@
 /**
- * The numbers API through the same router the Lambda runs (API.md "Numbers",
- * "Operator", "Default-number features"): status codes, shapes, roles,
+ * The numbers API through the same router the Lambda runs (docs/openapi.json,
+ * docs/architecture.md "Numbers, templates and features"): status codes, shapes, roles,
  * account scoping, and the table left consistent after every request.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

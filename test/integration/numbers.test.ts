@@ -1,5 +1,5 @@
 /**
- * Connected numbers on DynamoDB Local (DESIGN.md §1, §5 rule 5): the default
+ * Connected numbers on DynamoDB Local (docs/quotas.md, rule 5): the default
  * plus up to 15 additional numbers, each number connectable once platform-wide,
  * under real concurrent races. Every scenario ends by reading the table
  * directly and checking that claims, routes, quota and number items agree.

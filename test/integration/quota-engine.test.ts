@@ -1,5 +1,5 @@
 /**
- * The shared-quota rules of DESIGN.md §5, proven on DynamoDB Local with real
+ * The shared-quota rules of docs/quotas.md, proven on DynamoDB Local with real
  * concurrent races: never over a limit, nothing counted twice.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

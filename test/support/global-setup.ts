@@ -4,7 +4,7 @@
  * run in parallel without seeing each other's data.
  */
 import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal } from '../../local/dynamodb-local.js';
+import { JavaMissing, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,7 +13,15 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const engine = await startDynamoDbLocal();
+  let engine: Awaited<ReturnType<typeof startDynamoDbLocal>>;
+  try {
+    engine = await startDynamoDbLocal();
+  } catch (error) {
+    if (!(error instanceof JavaMissing)) throw error;
+    // One line that says what to install, not a runner's stack trace.
+    console.error(error.message);
+    process.exit(1);
+  }
   project.provide('dynamoEndpoint', engine.endpoint);
   return async () => {
     await engine.stop();

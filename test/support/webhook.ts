@@ -1,6 +1,6 @@
 /**
- * Webhook test helpers: Meta's fixtures (copied from `../shared/fixtures` so
- * the repo stands alone), signing exactly as Meta does, route rows as the
+ * Webhook test helpers: Meta's fixtures (`test/fixtures/meta-webhooks/`),
+ * signing exactly as Meta does, route rows as the
  * numbers feature writes them, and in-memory doubles of the ingestion ports.
  */
 import { readFileSync, readdirSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The feature policy (DESIGN.md §7): one module decides from a number's role.
+ * The feature policy (docs/architecture.md): one module decides from a number's role.
  */
 import { describe, expect, it } from 'vitest';
 import { FeatureUnavailable } from '../../functions/core/errors.js';

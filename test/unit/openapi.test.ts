@@ -17,6 +17,18 @@ describe('the OpenAPI document', () => {
     expect(post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['name', 'plan']));
   });
 
+  it('names its servers: the local runtime by default, or the ones given', () => {
+    expect(doc.servers.map((server) => server.url)).toEqual(['http://127.0.0.1:3000', 'https://{apiId}.execute-api.{region}.amazonaws.com']);
+    expect(buildOpenApi(apiRoutes, { servers: [{ url: 'http://127.0.0.1:4321' }] }).servers).toEqual([{ url: 'http://127.0.0.1:4321' }]);
+  });
+
+  it('gives every operation a unique operationId', () => {
+    const ids = Object.values(doc.paths).flatMap((operations) => Object.values(operations).map((operation) => (operation as { operationId: string }).operationId));
+    expect(ids).toHaveLength(apiRoutes.length);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect((doc.paths['/v1/admin/accounts/{accountId}/merge']!.post as { operationId: string }).operationId).toBe('postAdminAccountsByAccountIdMerge');
+  });
+
   it('is committed as docs/openapi.json in its current form (run npm run openapi)', () => {
     const committed = JSON.parse(readFileSync('docs/openapi.json', 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(doc)));

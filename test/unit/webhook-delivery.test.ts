@@ -1,5 +1,5 @@
 /**
- * `POST /webhook` (`receiveDelivery`): the answers of API.md, the signature
+ * `POST /webhook` (`receiveDelivery`): the answers of docs/architecture.md, the signature
  * over raw bytes, and "nothing stored or published" unless it is Meta.
  */
 import { Logger } from '@aws-lambda-powertools/logger';

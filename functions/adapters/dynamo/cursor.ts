@@ -13,5 +13,5 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
   } catch {
     // fall through to the validation error
   }
-  throw new ValidationFailed([{ path: ['query', 'cursor'], message: 'Not a cursor this API returned.' }]);
+  throw new ValidationFailed([{ path: ['query', 'cursor'], message: 'Not a cursor this API returned.', code: 'invalid_format' }]);
 }

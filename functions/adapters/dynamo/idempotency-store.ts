@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` records for the dashboard API (API.md): the first request
+ * `Idempotency-Key` records for the dashboard API (docs/quotas.md): the first request
  * with a key claims it; a repeat replays the stored answer, or hears
  * `REQUEST_IN_PROGRESS` while the first still runs. Records expire after 24 h
  * (TTL), and an in-progress claim left by a crashed invocation can be taken

@@ -571,7 +571,7 @@ export class DynamoInboxRepository implements InboxRepository {
       typeof key.sk === 'string' &&
       (skPrefix === undefined || key.sk.startsWith(skPrefix)) &&
       Object.values(key).every((value) => typeof value === 'string');
-    if (!matches) throw new ValidationFailed([{ path: ['query', 'cursor'], message: 'Not a cursor this API returned.' }]);
+    if (!matches) throw new ValidationFailed([{ path: ['query', 'cursor'], message: 'Not a cursor this API returned.', code: 'invalid_format' }]);
     return key;
   }
 }

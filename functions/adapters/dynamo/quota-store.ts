@@ -1,5 +1,5 @@
 /**
- * The shared-quota engine on DynamoDB (DESIGN.md §5).
+ * The shared-quota engine on DynamoDB (docs/quotas.md).
  *
  * Every change is ONE transaction: the ledger entry `Put` guarded by
  * `attribute_not_exists` on its idempotency key, plus the counter `Update`
@@ -85,7 +85,7 @@ export class DynamoQuotaStore implements QuotaStore {
     };
     const parts = [this.creditDebit(change), reservation];
     if (change.spend) {
-      if (!change.whatsappPhno) throw new ValidationFailed([{ path: ['whatsappPhno'], message: 'A number spend needs the number.' }]);
+      if (!change.whatsappPhno) throw new ValidationFailed([{ path: ['whatsappPhno'], message: 'A number spend needs the number.', code: 'invalid_type' }]);
       parts.push(
         this.numberSpendPart({
           accountId: change.accountId,
@@ -187,7 +187,7 @@ export class DynamoQuotaStore implements QuotaStore {
     if (!reservation) throw new NotFound(`Reservation ${change.reservationId}`);
     const reserved = reservation.amountMicros as number;
     if (!Number.isSafeInteger(change.usedMicros) || change.usedMicros < 0 || change.usedMicros > reserved) {
-      throw new ValidationFailed([{ path: ['usedMicros'], message: `Must be an integer from 0 to the ${reserved} reserved.` }]);
+      throw new ValidationFailed([{ path: ['usedMicros'], message: `Must be an integer from 0 to the ${reserved} reserved.`, code: 'too_big' }]);
     }
     const refund = reserved - change.usedMicros;
     const entry = { ...this.entry(change, 'credits', refund), refId: change.reservationId };
@@ -391,7 +391,7 @@ export class DynamoQuotaStore implements QuotaStore {
   numberSpendPart(change: { accountId: string; whatsappPhno: string; period: string; deltaMicros: number; capMicros?: number | null }): TxPart {
     const { accountId, whatsappPhno, period, deltaMicros } = change;
     if (!Number.isSafeInteger(deltaMicros) || deltaMicros === 0) {
-      throw new ValidationFailed([{ path: ['deltaMicros'], message: 'Must be a non-zero integer.' }]);
+      throw new ValidationFailed([{ path: ['deltaMicros'], message: 'Must be a non-zero integer.', code: 'invalid_value' }]);
     }
     const cap = deltaMicros > 0 ? (change.capMicros ?? null) : null;
     if (cap !== null && cap - deltaMicros < 0) throw numberCapReached(whatsappPhno, cap, undefined, deltaMicros);
@@ -531,6 +531,6 @@ function numberCapReached(whatsappPhno: string, capMicros: number, spentMicros: 
 
 function positive(value: number, field: string): void {
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ValidationFailed([{ path: [field], message: 'Must be a positive integer.' }]);
+    throw new ValidationFailed([{ path: [field], message: 'Must be a positive integer.', code: 'too_small' }]);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The `EventPublisher` port on EventBridge `PutEvents` (DESIGN.md §2 step 5).
+ * The `EventPublisher` port on EventBridge `PutEvents` (docs/architecture.md, "The webhook").
  *
  * - Batches of at most 10 entries and 256 KB per request, sized the way
  *   EventBridge sizes them.

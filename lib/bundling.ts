@@ -1,0 +1,43 @@
+/**
+ * How every Lambda is bundled, in one place: `AppFunction` hands these
+ * options to `NodejsFunction`, and `npm run bench` builds its bundles from the
+ * very same object through `esbuildOptions`, so the sizes and cold starts it
+ * reports are those of what the CDK deploys.
+ */
+import type { BuildOptions } from 'esbuild';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** ESM output: some CommonJS dependencies still call require(). */
+export const ESM_REQUIRE_BANNER = "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);";
+
+/** Node.js 22, ESM, minified, with source maps, the AWS SDK bundled (a pinned, tree-shaken SDK instead of whatever the runtime ships). */
+export const FUNCTION_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  mainFields: ['module', 'main'],
+  externalModules: [] as string[],
+  banner: ESM_REQUIRE_BANNER,
+} satisfies BundlingOptions;
+
+/**
+ * The esbuild options the CDK derives from `FUNCTION_BUNDLING` (aws-lambda-nodejs
+ * runs `esbuild --bundle --platform=node --target= --format= --minify
+ * --sourcemap --main-fields= --banner:js=`, one `--external` per module).
+ */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: FUNCTION_BUNDLING.target,
+    format: FUNCTION_BUNDLING.format === OutputFormat.ESM ? 'esm' : 'cjs',
+    minify: FUNCTION_BUNDLING.minify,
+    sourcemap: FUNCTION_BUNDLING.sourceMap,
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
+    external: [...FUNCTION_BUNDLING.externalModules],
+    banner: { js: FUNCTION_BUNDLING.banner },
+  };
+}
