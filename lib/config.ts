@@ -4,7 +4,7 @@
  */
 import type { Node } from 'constructs';
 import * as z from 'zod';
-import { rateCardSchema } from '../schemas/broadcasts.js';
+import { rateCardSchema } from '../schemas/rate-card.js';
 
 const stageConfig = z.object({
   /** `dev` stages may be destroyed with their data; any other stage retains the table and protects it from deletion. */
@@ -22,7 +22,7 @@ const stageConfig = z.object({
   archiveRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
   /** A balance under this raises the "credit pool near zero" alarm and the `Credits Low` event. */
   creditsLowThresholdMicros: z.coerce.number().int().min(0).default(5_000_000),
-  /** The rate card (`functions/core/pricing.ts` shape) as JSON; the example card when absent. */
+  /** The rate card (`schemas/rate-card.ts`) as JSON; the example card when absent. */
   rateCard: z
     .union([z.string().transform((text) => JSON.parse(text) as unknown), z.record(z.string(), z.unknown())])
     .pipe(rateCardSchema)

@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
-import { SOURCES } from '../schemas/events.js';
+import { SOURCES } from '../schemas/events/contract.js';
 
 export interface EventRoutingProps {
   readonly busName: string;

@@ -23,7 +23,7 @@ import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamo/client.js';
-import { keys } from '../schemas/table.js';
+import { phoneNumberIdRoute } from '../functions/adapters/dynamo/entities/numbers.js';
 import { readBody, sendJson } from './http-event.js';
 
 /** What the simulator was asked to send: `GET /local/graph/messages` lists these. */
@@ -323,7 +323,7 @@ function parseJson(body: Buffer): Record<string, unknown> | undefined {
 export function tableNumberLookup(target: { endpoint: string; tableName: string }): (phoneNumberId: string) => Promise<SimulatedNumber | undefined> {
   const doc = createDocumentClient({ tableName: target.tableName, endpoint: target.endpoint });
   return async (phoneNumberId) => {
-    const { Item } = await doc.send(new GetCommand({ TableName: target.tableName, Key: keys.phoneNumberIdRoute(phoneNumberId) }));
+    const { Item } = await doc.send(new GetCommand({ TableName: target.tableName, Key: phoneNumberIdRoute.key({ phoneNumberId }) }));
     if (!Item || typeof Item.whatsapp_phno !== 'string') return undefined;
     return { displayPhoneNumber: Item.whatsapp_phno, wabaId: String(Item.wabaId ?? '') };
   };

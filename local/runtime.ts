@@ -5,14 +5,13 @@
  * by the end-to-end tests.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { LocalBus, type LocalBusOptions } from '../functions/adapters/local/event-bus.js';
+import { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
 import { apiReference } from './api-reference.js';
 import { type LocalAuth, createLocalAuth, tokenRequest } from './auth.js';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { lambdaContext, readBody, sendJson, toApiGatewayEvent, writeResult } from './http-event.js';
 import { type GraphSimulator, startGraphSimulator, tableNumberLookup } from './graph-simulator.js';
-import { LocalBus, type LocalBusOptions } from './bus.js';
-import { LocalSendQueue } from './send-queue.js';
 
 /** The local defaults (README, "npm start options"); environment variables override them. */
 export const LOCAL_DEFAULTS = {
@@ -30,7 +29,7 @@ export interface LocalRuntimeOptions {
   /** Extra environment for the handlers (secrets, table name); defaults above. */
   env?: Record<string, string>;
   log?: (line: string) => void;
-  /** The in-process bus's retry and dead-letter settings (`local/bus.ts`). */
+  /** The in-process bus's retry and dead-letter settings (`functions/adapters/local/event-bus.ts`). */
   bus?: Omit<LocalBusOptions, 'log'>;
 }
 
@@ -46,8 +45,6 @@ export interface LocalRuntime {
   sendQueue: LocalSendQueue;
   stop(): Promise<void>;
 }
-
-type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
 
 /** Meta's deliveries reach ~3 MB; above this API Gateway (and we) refuse with 413. */
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -80,23 +77,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       log,
     });
     Object.assign(env, { GRAPH_API_BASE_URL: options.env?.GRAPH_API_BASE_URL ?? graph.url });
-    // Handlers read their configuration at import, as in a Lambda cold start.
-    Object.assign(process.env, env);
-    // Handlers publish through `eventPublisher()`: here that is the in-process bus (imported after the env, like a handler).
+    // Powertools reads its own settings when the logger and metrics are made, at the first import of a function's
+    // code as in a Lambda cold start: those two go in the environment first. Everything else is passed, not set.
+    process.env.POWERTOOLS_LOG_LEVEL = env.POWERTOOLS_LOG_LEVEL;
+    process.env.POWERTOOLS_METRICS_DISABLED = env.POWERTOOLS_METRICS_DISABLED;
+    const { wireLocalFunctions } = await import('./functions.js');
+    // The in-process bus behind the rules (inbox, broadcast), and the send queue the sender takes one chunk at a time from.
     const bus = new LocalBus({ ...options.bus, log });
-    (await import('../functions/commons/publisher.js')).setPublisher(bus);
-    const api: LambdaHandler = (await import('../functions/api/handler.js')).handler;
-    const webhook: LambdaHandler = (await import('../functions/webhook/handler.js')).handler;
-    // The inbox consumer behind the `inbox` rule, as its SQS queue would invoke it.
-    const inbox = (await import('../functions/inbox/handler.js')).handler;
-    bus.register('inbox', (event) => inbox(event, lambdaContext('inbox')), 'inbox');
-    // Broadcasts: the consumer behind the `broadcast` rule fills the send queue; the sender takes one chunk per message.
     const sendQueue = new LocalSendQueue({ log });
-    (await import('../functions/broadcast/deps.js')).setSendQueue(sendQueue);
-    const broadcast = (await import('../functions/broadcast/handler.js')).handler;
-    bus.register('broadcast', (event) => broadcast(event, lambdaContext('broadcast')), 'broadcast');
-    const sender = (await import('../functions/sender/handler.js')).handler;
-    sendQueue.setConsumer((event) => sender(event, lambdaContext('sender')));
+    const { api, webhook } = wireLocalFunctions({
+      table: { tableName: env.TABLE_NAME, endpoint: dynamo.endpoint, region: env.AWS_REGION },
+      bus,
+      sendQueue,
+      settings: { ...process.env, ...env },
+    });
 
     // Everything a request can reach exists before the port opens: nothing answers before it is ready.
     const auth: LocalAuth = await createLocalAuth({ jwksUri: 'http://127.0.0.1/local/.well-known/jwks.json', persistDir: options.persistDir });

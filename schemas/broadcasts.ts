@@ -1,62 +1,12 @@
 /**
- * Templates and broadcasts (docs/openapi.json, docs/events.md): API bodies and
- * answers, the bus events the API publishes (`Broadcast Requested`,
- * `Credits Low`), the send queue's message, and the rate card's shape.
+ * Broadcasts (docs/openapi.json, docs/events.md): the dashboard API's bodies
+ * and answers, and the send queue's message. The bus event that starts one is
+ * `schemas/events/broadcast-requested.ts`.
  */
 import * as z from 'zod';
-import { canonicalWaId } from '../functions/core/contact-id.js';
-import { TEMPLATE_CATEGORIES } from '../functions/core/pricing.js';
-import { entityId, micros, pageQuery, whatsappPhno } from './common.js';
-import { DETAIL_TYPES, SOURCES } from './events.js';
-
-// ------------------------------------------------------------------ templates
-
-export const templateCategory = z.enum(TEMPLATE_CATEGORIES);
-
-export const TEMPLATE_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'PAUSED', 'DISABLED'] as const;
-export const templateStatus = z.enum(TEMPLATE_STATUSES);
-
-/** Meta's rules: lowercase letters, digits and underscores. */
-export const templateName = z
-  .string()
-  .regex(/^[a-z0-9_]{1,512}$/, 'Lowercase letters, digits and underscores, at most 512.')
-  .meta({ example: 'order_update' });
-
-/** Meta's language codes: `en`, `en_US`, `pt_BR`, `zh_Hant_HK`… */
-export const templateLanguage = z
-  .string()
-  .regex(/^[a-z]{2,3}(_[A-Za-z0-9]{2,4}){0,2}$/, 'A WhatsApp language code, e.g. en_US.')
-  .meta({ example: 'en_US' });
-
-export const createTemplateBody = z.strictObject({
-  name: templateName,
-  language: templateLanguage,
-  category: templateCategory,
-  /** Meta's template components (HEADER, BODY, FOOTER, BUTTONS), passed through to Meta. */
-  components: z.array(z.looseObject({ type: z.string().min(1) })).min(1).max(20),
-});
-export type CreateTemplateBody = z.infer<typeof createTemplateBody>;
-
-export const templateNumberStatus = z.object({
-  whatsapp_phno: z.string(),
-  status: templateStatus,
-  reason: z.string().optional(),
-});
-
-export const templateSubmittedView = z.object({
-  name: z.string(),
-  language: z.string(),
-  numbers: z.array(templateNumberStatus.omit({ reason: true })),
-});
-
-export const templateView = z.object({
-  name: z.string(),
-  language: z.string(),
-  category: z.string(),
-  numbers: z.array(templateNumberStatus),
-});
-
-export const templateList = z.object({ items: z.array(templateView) });
+import { entityId, pageQuery, whatsappPhno } from './common.js';
+import { templateLanguage, templateName } from './templates.js';
+import { canonicalWaId } from './whatsapp-ids.js';
 
 // ----------------------------------------------------------------- broadcasts
 
@@ -117,33 +67,6 @@ export const broadcastAccepted = z.object({ broadcastId: z.string() });
 
 export const broadcastPage = z.object({ items: z.array(broadcastView), nextCursor: z.string().nullable() });
 
-// --------------------------------------------------------------- bus events
-
-export const broadcastRequested = z.object({
-  accountId: z.string(),
-  whatsapp_phno: z.string(),
-  eventId: z.string(),
-  broadcastId: z.string(),
-  chunkCount: z.int().min(1),
-});
-export type BroadcastRequested = z.infer<typeof broadcastRequested>;
-
-export const creditsLow = z.object({
-  accountId: z.string(),
-  /** The number whose spending crossed the threshold. */
-  whatsapp_phno: z.string(),
-  eventId: z.string(),
-  balanceMicros: z.int(),
-  thresholdMicros: z.int(),
-});
-export type CreditsLow = z.infer<typeof creditsLow>;
-
-/** The API's own events (source `whatsapp.api`). */
-export const API_EVENT_CONTRACTS = {
-  broadcastRequested: { source: SOURCES.api, detailType: DETAIL_TYPES.broadcastRequested, version: 1, schema: broadcastRequested },
-  creditsLow: { source: SOURCES.api, detailType: DETAIL_TYPES.creditsLow, version: 1, schema: creditsLow },
-} as const;
-
 // --------------------------------------------------------------- send queue
 
 /** One chunk of one broadcast to send: the recipients stay in the table. */
@@ -153,13 +76,3 @@ export const sendChunkMessage = z.object({
   chunk: z.int().min(0),
 });
 export type SendChunkMessage = z.infer<typeof sendChunkMessage>;
-
-// ---------------------------------------------------------------- rate card
-
-const categoryPrices = z.strictObject({ MARKETING: micros, UTILITY: micros, AUTHENTICATION: micros });
-
-/** `PRICING_RATE_CARD`: `{"default": {…}, "byCallingCode": {"55": {"MARKETING": 62500, …}, …}}`. */
-export const rateCardSchema = z.strictObject({
-  default: categoryPrices,
-  byCallingCode: z.record(z.string().regex(/^[1-9]\d{0,3}$/, 'A calling code: 1 to 4 digits.'), categoryPrices),
-});

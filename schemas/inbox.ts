@@ -1,14 +1,15 @@
 /**
  * The team inbox's contracts: the bus events its consumer reads (parsed a
- * little more tolerantly than `schemas/events.ts` where Meta's payloads have
- * become optional), the dashboard API's bodies and answers for contacts,
- * conversations and messages, and the Graph API shapes the sender and the
- * local simulator exchange.
+ * little more tolerantly than their contracts in `schemas/events/` where
+ * Meta's payloads have become optional), the dashboard API's bodies and
+ * answers for contacts, conversations and messages, and the Graph API shapes
+ * the sender and the local simulator exchange.
  */
 import * as z from 'zod';
-import { parseConversationId } from '../functions/core/contact-id.js';
 import { entityId, pageQuery, whatsappPhno } from './common.js';
-import { metaMessageItem, messageReceived, messageStatusUpdated, metaStatusItem } from './events.js';
+import { messageReceived, metaMessageItem } from './events/message-received.js';
+import { messageStatusUpdated, metaStatusItem } from './events/message-status-updated.js';
+import { parseConversationId } from './whatsapp-ids.js';
 
 // ---------------------------------------------------------------- bus events
 
@@ -93,13 +94,16 @@ export const conversationView = z.object({
 });
 
 export const MESSAGE_STATUSES = ['received', 'accepted', 'sent', 'delivered', 'read', 'failed'] as const;
+/** A stored message's status, as the inbox shows it. */
+export const inboxMessageStatus = z.enum(MESSAGE_STATUSES);
+export type MessageStatus = z.infer<typeof inboxMessageStatus>;
 
 export const messageView = z.object({
   wamid: z.string(),
   direction: z.enum(['in', 'out']),
   type: z.string(),
   text: z.string(),
-  status: z.enum(MESSAGE_STATUSES),
+  status: inboxMessageStatus,
   timestamp: z.string(),
   error: z.object({ code: z.number().nullable(), title: z.string().nullable() }).optional(),
 });

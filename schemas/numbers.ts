@@ -4,9 +4,13 @@
  * one normalisation (`whatsappPhno`); Meta's ids are digit strings.
  */
 import * as z from 'zod';
-import { FEATURES, type Feature } from '../functions/core/features.js';
-import { accountView } from './api.js';
+import { accountView } from './accounts.js';
 import { entityId, micros, whatsappPhno } from './common.js';
+import { FEATURES, type Feature } from './words.js';
+
+/** Every feature (`FEATURES`) with whether the number offers it. */
+export const featureSet = z.object(Object.fromEntries(FEATURES.map((f) => [f, z.boolean()])) as Record<Feature, z.ZodBoolean>);
+export type FeatureSet = z.infer<typeof featureSet>;
 
 /** Meta's object ids (phone_number_id, WABA id, catalog id): digits only, 5 to 30 of them. */
 export const metaId = z
@@ -48,8 +52,6 @@ export const removeNumberQuery = z.object({
 });
 
 export const mergeBody = z.strictObject({ sourceAccountId: entityId });
-
-const featureSet = z.object(Object.fromEntries(FEATURES.map((f) => [f, z.boolean()])) as Record<Feature, z.ZodBoolean>);
 
 export const numberView = z.object({
   whatsapp_phno: z.string(),

@@ -1,6 +1,6 @@
 /**
  * Event routes, declared once (docs/events.md): each rule is an EventBridge
- * event pattern. The CDK rules take these objects as they are; the local bus
+ * event pattern over the contracts of `schemas/events/`. The CDK rules take these objects as they are; the local bus
  * routes with `matches`, which implements the part of EventBridge's pattern
  * language these rules use, with EventBridge's semantics:
  *
@@ -12,7 +12,10 @@
  * - `exists` applies to leaf values only, as in EventBridge (an object is not
  *   a leaf, so match on a field inside it, e.g. `context.id`).
  */
-import { DETAIL_TYPES, SOURCES } from './events.js';
+import { broadcastRequestedContract as broadcastRequested } from './events/broadcast-requested.js';
+import { messageReceivedContract as messageReceived } from './events/message-received.js';
+import { messageStatusUpdatedContract as messageStatusUpdated } from './events/message-status-updated.js';
+import { templateStatusUpdatedContract as templateStatusUpdated } from './events/template-status-updated.js';
 
 export type PatternLeaf = string | number | boolean | null | { exists: boolean } | { prefix: string };
 
@@ -25,21 +28,21 @@ export interface EventPattern {
 export const RULES = {
   /** Contacts, conversations, messages and statuses of every number. */
   inbox: {
-    source: [SOURCES.webhook],
-    'detail-type': [DETAIL_TYPES.messageReceived, DETAIL_TYPES.messageStatusUpdated],
+    source: [messageReceived.source],
+    'detail-type': [messageReceived.detailType, messageStatusUpdated.detailType],
   },
   /** Keywords, default actions, chatbots and AI agents answer inbound messages. */
   automation: {
-    source: [SOURCES.webhook],
-    'detail-type': [DETAIL_TYPES.messageReceived],
+    source: [messageReceived.source],
+    'detail-type': [messageReceived.detailType],
   },
   /** Broadcasts: the API's send command, then their metrics (statuses of their messages, replies) and template fan-out. */
   broadcast: {
     $or: [
-      { source: [SOURCES.api], 'detail-type': [DETAIL_TYPES.broadcastRequested] },
-      { source: [SOURCES.webhook], 'detail-type': [DETAIL_TYPES.messageStatusUpdated], detail: { broadcastId: [{ exists: true }] } },
-      { source: [SOURCES.webhook], 'detail-type': [DETAIL_TYPES.messageReceived], detail: { message: { context: { id: [{ exists: true }] } } } },
-      { source: [SOURCES.webhook], 'detail-type': [DETAIL_TYPES.templateStatusUpdated] },
+      { source: [broadcastRequested.source], 'detail-type': [broadcastRequested.detailType] },
+      { source: [messageStatusUpdated.source], 'detail-type': [messageStatusUpdated.detailType], detail: { broadcastId: [{ exists: true }] } },
+      { source: [messageReceived.source], 'detail-type': [messageReceived.detailType], detail: { message: { context: { id: [{ exists: true }] } } } },
+      { source: [templateStatusUpdated.source], 'detail-type': [templateStatusUpdated.detailType] },
     ],
   },
 } as const satisfies Record<string, EventPattern>;

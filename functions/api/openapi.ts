@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { errorBody } from '../../schemas/api.js';
+import { InternalError } from '../core/errors.js';
 import type { Route } from './router.js';
 
 const ERROR_STATUSES: Record<string, string> = {
@@ -66,7 +67,7 @@ export function buildOpenApi(routes: Route<unknown>[], options: OpenApiOptions =
   const operationIds = new Set<string>();
   for (const route of routes) {
     const operationId = operationIdOf(route.method, route.path);
-    if (operationIds.has(operationId)) throw new Error(`Two routes have the operationId ${operationId}: rename one (${route.method} ${route.path}).`);
+    if (operationIds.has(operationId)) throw new InternalError(`Two routes have the operationId ${operationId}: rename one (${route.method} ${route.path}).`);
     operationIds.add(operationId);
     const parameters: unknown[] = [];
     for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {

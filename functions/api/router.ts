@@ -13,7 +13,7 @@ import { entityId } from '../../schemas/common.js';
 import { AppError, IdempotencyKeyReused, MethodNotAllowed, NotFound, RequestInProgress, ValidationFailed } from '../core/errors.js';
 import type { IdempotencyStore } from '../core/ports.js';
 import { type Principal, principalOf, requireRole } from './auth.js';
-import { type HttpResponse, errorResponse, header, json, jsonBody, validate } from './http.js';
+import { type HttpResponse, errorResponse, header, json, jsonBody, validate } from '../commons/http.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -1,43 +1,28 @@
 /**
- * Reads one SQS record of the broadcast queue: the body is the EventBridge
- * event the `broadcast` rule forwarded. A malformed body throws, so SQS
- * retries it a bounded number of times and then parks it in the DLQ; a detail
- * type this consumer does not handle is answered `ignored`.
+ * What the broadcast consumer reads from one SQS record of the broadcast
+ * queue: the EventBridge event the `broadcast` rule forwarded. Detail types
+ * this consumer does not handle are `ignored`; a record that does not parse
+ * is malformed and goes the way of every failed record
+ * (`functions/commons/sqs-consumer.ts`).
  */
-import * as z from 'zod';
-import { broadcastRequested } from '../../schemas/broadcasts.js';
-import { DETAIL_TYPES, messageReceived, messageStatusUpdated, templateStatusUpdated } from '../../schemas/events.js';
-import type { BroadcastEvent } from '../core/broadcasts.js';
+import { DETAIL_TYPES } from '../../schemas/events.js';
+import { broadcastRequested } from '../../schemas/events/broadcast-requested.js';
+import { messageReceived } from '../../schemas/events/message-received.js';
+import { messageStatusUpdated } from '../../schemas/events/message-status-updated.js';
+import { templateStatusUpdated } from '../../schemas/events/template-status-updated.js';
+import { busEventBody, parseRecordBody } from '../commons/sqs-consumer.js';
+import type { BroadcastEvent } from '../core/broadcast-consumer.js';
+import { MalformedBroadcastRecord } from '../core/errors.js';
 
-const envelope = z.looseObject({ source: z.string(), 'detail-type': z.string(), detail: z.unknown() });
+export { MalformedBroadcastRecord };
 
-export class MalformedBroadcastRecord extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedBroadcastRecord';
-  }
-}
-
-const DETAILS = {
+export const broadcastRecordBody = busEventBody({
   [DETAIL_TYPES.broadcastRequested]: { kind: 'requested', schema: broadcastRequested },
   [DETAIL_TYPES.messageStatusUpdated]: { kind: 'status', schema: messageStatusUpdated },
   [DETAIL_TYPES.messageReceived]: { kind: 'reply', schema: messageReceived },
   [DETAIL_TYPES.templateStatusUpdated]: { kind: 'template', schema: templateStatusUpdated },
-} as const;
+});
 
 export function parseBroadcastRecord(body: string): BroadcastEvent {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new MalformedBroadcastRecord('The record body is not JSON.');
-  }
-  const event = envelope.safeParse(json);
-  if (!event.success) throw new MalformedBroadcastRecord(`Not an EventBridge event: ${event.error.message}`);
-  const detailType = event.data['detail-type'];
-  const known = DETAILS[detailType as keyof typeof DETAILS];
-  if (!known) return { kind: 'ignored', detailType };
-  const detail = known.schema.safeParse(event.data.detail);
-  if (!detail.success) throw new MalformedBroadcastRecord(`Bad ${detailType} detail: ${detail.error.message}`);
-  return { kind: known.kind, detail: detail.data } as BroadcastEvent;
+  return parseRecordBody(broadcastRecordBody, body, (message) => new MalformedBroadcastRecord(message));
 }

@@ -1,36 +1,64 @@
 /**
- * Environment configuration, parsed once per container with zod. A missing or
- * malformed variable fails at cold start with its name in the message.
+ * Environment configuration, parsed with zod by each function's composition
+ * root (`functions/<fn>/deps.ts`, `awsDeps()`) once per container, at cold
+ * start: a missing or malformed variable fails there with its name in the
+ * message. The local runtime parses the same schemas from its own settings.
  */
 import * as z from 'zod';
-import { rateCardSchema } from '../../schemas/broadcasts.js';
-import { EXAMPLE_RATE_CARD, type RateCard } from '../core/pricing.js';
-
-const dynamoSchema = z.object({
-  TABLE_NAME: z.string().min(1),
-  /** Set only locally and in tests (DynamoDB Local); in AWS the SDK's default endpoint is used. */
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-});
-
-export type DynamoConfig = z.infer<typeof dynamoSchema>;
+import { rateCardSchema } from '../../schemas/rate-card.js';
+import { InvalidConfiguration } from '../core/errors.js';
+import { EXAMPLE_RATE_CARD } from '../core/pricing.js';
 
 export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const names = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`Invalid configuration: ${names}`);
+    throw new InvalidConfiguration(`Invalid configuration: ${names}`);
   }
   return result.data;
 }
 
-export function dynamoConfig(env: NodeJS.ProcessEnv = process.env): DynamoConfig {
-  return parseConfig(dynamoSchema, env);
+const region = z.string().min(1).default('us-east-1');
+
+/** The table, in the shape the document client takes (`functions/adapters/dynamo/client.ts`). */
+const tableSchema = z
+  .object({
+    TABLE_NAME: z.string().min(1),
+    /** Set only locally and in tests (DynamoDB Local); in AWS the SDK's default endpoint is used. */
+    DYNAMODB_ENDPOINT: z.url().optional(),
+    AWS_REGION: region,
+  })
+  .transform((env) => ({ tableName: env.TABLE_NAME, region: env.AWS_REGION, ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}) }));
+
+export type TableConfig = z.infer<typeof tableSchema>;
+
+export function tableConfig(env: NodeJS.ProcessEnv = process.env): TableConfig {
+  return parseConfig(tableSchema, env);
 }
 
-const webhookSchema = dynamoSchema.extend({
-  /** The EventBridge bus the webhook publishes to; unset only where the local runtime injects its bus (`functions/commons/publisher.ts`). */
-  EVENT_BUS_NAME: z.string().min(1).optional(),
+/** The EventBridge bus a function publishes to (`bindBus` sets it). */
+const busSchema = z
+  .object({ EVENT_BUS_NAME: z.string().min(1), AWS_REGION: region })
+  .transform((env) => ({ eventBusName: env.EVENT_BUS_NAME, region: env.AWS_REGION }));
+
+export type BusConfig = z.infer<typeof busSchema>;
+
+export function busConfig(env: NodeJS.ProcessEnv = process.env): BusConfig {
+  return parseConfig(busSchema, env);
+}
+
+/** The send queue (SQS) the broadcast consumer fills (`bindQueue(…, 'SEND_QUEUE_URL')` sets it). */
+const sendQueueSchema = z
+  .object({ SEND_QUEUE_URL: z.url(), AWS_REGION: region })
+  .transform((env) => ({ queueUrl: env.SEND_QUEUE_URL, region: env.AWS_REGION }));
+
+export type SendQueueConfig = z.infer<typeof sendQueueSchema>;
+
+export function sendQueueConfig(env: NodeJS.ProcessEnv = process.env): SendQueueConfig {
+  return parseConfig(sendQueueSchema, env);
+}
+
+const webhookSchema = z.object({
   /** How long a container trusts a route it read (number → account); a removed or moved number keeps routing to its old account this long. */
   ROUTE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(60),
   /** How long "no account has this number" is trusted: kept short so a number just connected starts routing quickly. */
@@ -41,6 +69,19 @@ export type WebhookConfig = z.infer<typeof webhookSchema>;
 
 export function webhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
   return parseConfig(webhookSchema, env);
+}
+
+const graphSchema = z.object({
+  /** Meta's Graph API; locally the simulator's URL. */
+  GRAPH_API_BASE_URL: z.url().default('https://graph.facebook.com'),
+  /** Pinned, so a Meta release never changes behaviour under us. */
+  GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'e.g. v23.0').default('v23.0'),
+});
+
+export type GraphConfig = z.infer<typeof graphSchema>;
+
+export function graphConfig(env: NodeJS.ProcessEnv = process.env): GraphConfig {
+  return parseConfig(graphSchema, env);
 }
 
 /** `PRICING_RATE_CARD` as JSON; the example card when unset. */
@@ -61,7 +102,7 @@ const rateCardFromEnv = z
       ctx.addIssue({ code: 'custom', message: card.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
       return z.NEVER;
     }
-    return card.data as RateCard;
+    return card.data;
   });
 
 const broadcastSchema = z.object({
@@ -79,8 +120,6 @@ const broadcastSchema = z.object({
   SENDER_MAX_THROTTLE_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
   /** A recipient left `sending` longer than this (a crashed sender) is settled as `send_outcome_unknown`, never re-sent. */
   SENDER_STALE_SENDING_SECONDS: z.coerce.number().int().min(30).default(300),
-  /** The send queue (SQS) the broadcast consumer fills; unset where the local runtime injects its own. */
-  SEND_QUEUE_URL: z.url().optional(),
 });
 
 export type BroadcastConfig = z.infer<typeof broadcastSchema>;

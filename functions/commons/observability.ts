@@ -1,7 +1,8 @@
 /** Powertools Logger and Metrics, one per container, configured by POWERTOOLS_* env variables. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
+import type { PublishProblem } from '../core/ports.js';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'whatsapp-multi-number' });
 
@@ -22,4 +23,22 @@ export function publishRecordedMetrics(target: Metrics = metrics): MiddlewareObj
     if (target.hasStoredMetrics()) target.publishStoredMetrics();
   };
   return { after: flush, onError: flush };
+}
+
+/** The EventBridge publisher's observer (`onProblem`): a log line per problem, and the metrics the alarms watch. */
+export function reportPublishProblem(problem: PublishProblem): void {
+  switch (problem.kind) {
+    case 'oversize':
+      logger.error('event larger than EventBridge accepts; the delivery will be refused so Meta redelivers', { ...problem });
+      metrics.addMetric('OversizeEvents', MetricUnit.Count, 1);
+      return;
+    case 'entry-failed':
+      (problem.final ? logger.error : logger.warn).call(logger, 'PutEvents refused an entry', { ...problem });
+      if (problem.final) metrics.addMetric('PublishFailedEntries', MetricUnit.Count, 1);
+      return;
+    case 'request-failed':
+      (problem.final ? logger.error : logger.warn).call(logger, 'PutEvents request failed', { ...problem });
+      if (problem.final) metrics.addMetric('PublishFailedEntries', MetricUnit.Count, problem.entries);
+      return;
+  }
 }

@@ -4,16 +4,9 @@
  * goes through the `QuotaStore` (one conditional write or transaction each).
  */
 import { NotFound } from './errors.js';
-import {
-  type Account,
-  type AddonType,
-  type LedgerResource,
-  type Limits,
-  type PlanLimits,
-  billingPeriod,
-  emptyAddons,
-  limitsOf,
-} from './plan.js';
+import type { AccountView, PlanLimits } from '../../schemas/accounts.js';
+import type { AddonType } from '../../schemas/words.js';
+import { type Account, type LedgerResource, billingPeriod, emptyAddons, limitsOf } from './plan.js';
 import type {
   AccountRepository,
   Clock,
@@ -32,21 +25,6 @@ export interface AccountDeps {
   quotas: QuotaStore;
   clock: Clock;
   ids: IdGenerator;
-}
-
-export interface AccountView {
-  accountId: string;
-  name: string;
-  status: Account['status'];
-  plan: PlanLimits;
-  addons: Account['addons'];
-  limits: Limits;
-  usage: Limits;
-  credits: { balanceMicros: number };
-  /** Credits each number spent this billing period, out of the shared pool. */
-  spendByNumber: NumberSpend[];
-  billingPeriod: { start: string; end: string };
-  createdAt: string;
 }
 
 export async function requireAccount(deps: Pick<AccountDeps, 'accounts'>, accountId: string): Promise<Account> {

@@ -10,7 +10,7 @@
  * Meta's entry time on its own: an older update arriving late does not undo a
  * newer one, and updates of different attributes never block each other.
  */
-import type { NumberUpdated } from '../../schemas/events.js';
+import type { NumberUpdated } from '../../schemas/events/number-updated.js';
 import { WABA_FIELDS, accountUpdate, phoneNumberQualityUpdate } from '../../schemas/meta-webhook.js';
 
 // ------------------------------------------------------------------- ports

@@ -1,7 +1,7 @@
 /**
  * One error hierarchy for the whole backend. Every failure a caller can act on
  * is an `AppError` subclass with a stable `code` and an HTTP `statusCode`;
- * `functions/api/http.ts` is the one place that maps them to responses.
+ * `functions/commons/http.ts` is the one place that maps them to responses.
  * `expose: false` errors (5xx) answer with a generic body: no message, no stack.
  */
 export abstract class AppError extends Error {
@@ -11,6 +11,12 @@ export abstract class AppError extends Error {
   readonly expose: boolean = true;
   /** Extra fields merged into the error body (`{error: {code, message, ...details}}`). */
   readonly details: Record<string, unknown> = {};
+  /**
+   * Whether the same work may pass when tried again later (contention, a
+   * throttle, an outage, an event that arrived before its cause). Consumers
+   * log a retryable failure as expected (`info`), any other as an `error`.
+   */
+  readonly retryable: boolean = false;
 }
 
 export interface ValidationIssue {
@@ -159,6 +165,7 @@ export class PayloadTooLarge extends AppError {
 export class ServiceBusy extends AppError {
   readonly code = 'SERVICE_BUSY';
   readonly statusCode = 503;
+  override readonly retryable = true;
   constructor(message = 'The service is busy; retry the request.') {
     super(message);
   }
@@ -188,7 +195,7 @@ export class WhatsAppRejected extends AppError {
 export class WhatsAppThrottled extends AppError {
   readonly code = 'WHATSAPP_THROTTLED';
   readonly statusCode = 429;
-  readonly retryable = true;
+  override readonly retryable = true;
   override readonly details: { metaCode: number | null };
   constructor(metaCode: number | null) {
     super('WhatsApp is rate-limiting this number; retry shortly.');
@@ -200,7 +207,7 @@ export class WhatsAppThrottled extends AppError {
 export class WhatsAppUnavailable extends AppError {
   readonly code = 'WHATSAPP_UNAVAILABLE';
   readonly statusCode = 503;
-  readonly retryable = true;
+  override readonly retryable = true;
   constructor(message = 'WhatsApp is not answering; retry the request.') {
     super(message);
   }
@@ -222,4 +229,151 @@ export class EventsNotPublished extends AppError {
     this.failed = failed;
     this.total = total;
   }
+}
+
+/** A credit reservation of that id exists already: a concurrent run of the same chunk reserved first. */
+export class ReservationExists extends Conflict {
+  constructor(reservationId: string) {
+    super('RESERVATION_EXISTS', `Reservation ${reservationId} already exists.`);
+  }
+}
+
+/** The reservation was settled already (a concurrent run settled it, with the same states). */
+export class ReservationSettled extends Conflict {
+  constructor(reservationId: string) {
+    super('RESERVATION_SETTLED', `Reservation ${reservationId} is already settled.`);
+  }
+}
+
+/** The value an optimistic write was guarded by changed since it was read (a concurrent purchase landed first): read and write again. */
+export class StaleRead extends Conflict {
+  override readonly retryable = true;
+  constructor() {
+    super('STALE_READ', 'retry');
+  }
+}
+
+// --- failures inside the backend ---------------------------------------------
+
+/**
+ * A failure inside the backend, not an answer to a request: should one reach
+ * the API it is a 500 with a generic body. `retryable` ones pass when the same
+ * work is tried again later.
+ */
+export abstract class BackendFailure extends AppError {
+  readonly statusCode = 500;
+  override readonly expose = false;
+}
+
+/**
+ * The state a conditional write depended on changed between our read and our
+ * write (another request made a default, removed one, connected a number).
+ * Not an answer: the use case reads again and decides again.
+ */
+export class StaleNumberState extends BackendFailure {
+  readonly code = 'STALE_NUMBER_STATE';
+  override readonly retryable = true;
+  constructor(what: string) {
+    super(`State changed meanwhile: ${what}`);
+  }
+}
+
+/** The merge step found the number moved already (an earlier run of the same merge moved it). */
+export class NumberAlreadyMoved extends BackendFailure {
+  readonly code = 'NUMBER_ALREADY_MOVED';
+  constructor(whatsappPhno: string) {
+    super(`The number ${whatsappPhno} was already moved.`);
+  }
+}
+
+/** A condition on a broadcast recipient's state said no: another run changed it first. */
+export class RecipientChanged extends BackendFailure {
+  readonly code = 'RECIPIENT_CHANGED';
+  constructor() {
+    super('A broadcast recipient changed meanwhile.');
+  }
+}
+
+/** Another run of the same chunk is still sending some of its recipients: retry the message later. */
+export class ChunkInFlight extends BackendFailure {
+  readonly code = 'CHUNK_IN_FLIGHT';
+  override readonly retryable = true;
+  constructor(broadcastId: string, chunk: number, inFlight: number) {
+    super(`${inFlight} recipients of ${broadcastId} chunk ${chunk} are being sent by another run; retry later.`);
+    this.name = 'ChunkInFlight';
+  }
+}
+
+/** A status of a broadcast message that arrived before the sender recorded the send: retried later. */
+export class BroadcastSendNotRecorded extends BackendFailure {
+  readonly code = 'BROADCAST_SEND_NOT_RECORDED';
+  override readonly retryable = true;
+  constructor(wamid: string) {
+    super(`The send of ${wamid} is not recorded yet; retry.`);
+    this.name = 'BroadcastSendNotRecorded';
+  }
+}
+
+/** An inbox message item is not there yet, or another writer raced us to it: the event is retried. */
+export class MessageNotRecorded extends BackendFailure {
+  readonly code = 'MESSAGE_NOT_RECORDED';
+  override readonly retryable = true;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** The send queue did not accept every message after bounded retries (or refused one for good). */
+export class MessagesNotEnqueued extends BackendFailure {
+  readonly code = 'MESSAGES_NOT_ENQUEUED';
+  constructor(failed: number, total: number, reason: string) {
+    super(`${failed} of ${total} send-queue messages were not accepted: ${reason}`);
+    this.name = 'MessagesNotEnqueued';
+  }
+}
+
+/** A condition of a transaction failed and its part did not say what that means: a bug, not an answer. */
+export class TransactionConditionFailed extends BackendFailure {
+  readonly code = 'TRANSACTION_CONDITION_FAILED';
+  constructor(index: number) {
+    super(`Condition failed on transaction item ${index}`);
+  }
+}
+
+/** A stored item does not have the shape its writer gives it: a bug worth a 5xx and a retry, never a silent drop. */
+export class MalformedItem extends BackendFailure {
+  readonly code = 'MALFORMED_ITEM';
+  constructor(what: string, reason: string) {
+    super(`Malformed ${what}: ${reason}`);
+  }
+}
+
+/** A required setting is missing or invalid: fails at cold start, naming it. */
+export class InvalidConfiguration extends BackendFailure {
+  readonly code = 'INVALID_CONFIGURATION';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/**
+ * A queue record that is not what its consumer reads (not JSON, not a bus
+ * event, a detail that fails its schema). Retrying cannot fix it.
+ */
+export class MalformedRecord extends AppError {
+  readonly code = 'MALFORMED_RECORD';
+  readonly statusCode = 400;
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** A record of the inbox queue its consumer cannot read. */
+export class MalformedInboxRecord extends MalformedRecord {
+  override name = 'MalformedInboxRecord';
+}
+
+/** A record of the broadcast queue its consumer cannot read. */
+export class MalformedBroadcastRecord extends MalformedRecord {
+  override name = 'MalformedBroadcastRecord';
 }

@@ -6,10 +6,9 @@
  * default when it is replaced. Every later capability asks here
  * (`requireFeature`) instead of testing `isDefault` itself.
  */
+import type { FeatureSet } from '../../schemas/numbers.js';
+import { FEATURES, type Feature } from '../../schemas/words.js';
 import { FeatureUnavailable } from './errors.js';
-
-export const FEATURES = ['teamInbox', 'broadcast', 'automations', 'ctwa', 'catalog', 'integrations', 'apiWebhooks'] as const;
-export type Feature = (typeof FEATURES)[number];
 
 /** Features tied to the account's default number. */
 export const DEFAULT_NUMBER_ONLY_FEATURES: readonly Feature[] = ['ctwa', 'catalog', 'integrations', 'apiWebhooks'];
@@ -19,8 +18,6 @@ export interface NumberRole {
   whatsapp_phno: string;
   isDefault: boolean;
 }
-
-export type FeatureSet = Record<Feature, boolean>;
 
 export function isFeatureAvailable(number: Pick<NumberRole, 'isDefault'>, feature: Feature): boolean {
   return number.isDefault || !DEFAULT_NUMBER_ONLY_FEATURES.includes(feature);

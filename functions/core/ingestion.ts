@@ -11,7 +11,9 @@
  */
 import { createHash } from 'node:crypto';
 import { normalizePhno } from '../../schemas/common.js';
-import { EVENT_CONTRACTS, type NumberContext, type WebhookEvent, busEvent } from '../../schemas/events.js';
+import { EVENT_CONTRACTS, type WebhookEvent } from '../../schemas/events.js';
+import { busEvent } from '../../schemas/events/contract.js';
+import type { NumberContext } from '../../schemas/events/number-context.js';
 import {
   type TemplateStatusUpdate,
   WABA_FIELDS,

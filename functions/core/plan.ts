@@ -2,36 +2,24 @@
  * Plan limits, add-ons and billing periods: the pure rules of the shared quota
  * (docs/quotas.md). Every number of an account draws on the same counters; this
  * module only computes, the quota store enforces with conditional writes.
+ * The word lists (resources, add-on types) are the API's, in `schemas/words.ts`.
  */
-
-/** Resources a plan sets a limit for. */
-export const PLAN_RESOURCES = ['users', 'teams', 'chatbotSessions', 'aiResponses'] as const;
-export type PlanResource = (typeof PLAN_RESOURCES)[number];
-
-/** Counted resources, as shown in `limits` / `usage`. */
-export const QUOTA_RESOURCES = ['users', 'teams', 'chatbotSessions', 'aiResponses', 'additionalNumbers'] as const;
-export type QuotaResource = (typeof QUOTA_RESOURCES)[number];
+import type { Addons, Limits, PlanLimits } from '../../schemas/accounts.js';
+import { type AddonType, QUOTA_RESOURCES, type QuotaResource } from '../../schemas/words.js';
 
 /** Held while in use, given back on release (a seat, a team, a number slot). */
-export const GAUGE_RESOURCES = ['users', 'teams', 'additionalNumbers'] as const;
+export const GAUGE_RESOURCES = ['users', 'teams', 'additionalNumbers'] as const satisfies readonly QuotaResource[];
 export type GaugeResource = (typeof GAUGE_RESOURCES)[number];
 
 /** Spent per billing period, back to zero when the period changes. */
-export const PERIOD_RESOURCES = ['chatbotSessions', 'aiResponses'] as const;
+export const PERIOD_RESOURCES = ['chatbotSessions', 'aiResponses'] as const satisfies readonly QuotaResource[];
 export type PeriodResource = (typeof PERIOD_RESOURCES)[number];
 
 /** Everything the ledger records: the counted resources and the credit pool. */
 export type LedgerResource = QuotaResource | 'credits';
 
-export const ADDON_TYPES = ['users', 'teams', 'chatbotSessions', 'aiResponses', 'number'] as const;
-export type AddonType = (typeof ADDON_TYPES)[number];
-
 /** Additional numbers an account may connect, whatever add-ons it bought (docs/quotas.md, rule 5). */
 export const MAX_ADDITIONAL_NUMBERS = 15;
-
-export type PlanLimits = Record<PlanResource, number>;
-export type Addons = Record<AddonType, number>;
-export type Limits = Record<QuotaResource, number>;
 
 export interface Account {
   accountId: string;

@@ -3,8 +3,9 @@
  * DynamoDB, EventBridge and the Graph API; tests and the local runtime pass
  * the same adapters, so one use case runs unchanged everywhere.
  */
-import type { Account, AddonType, GaugeResource, LedgerResource, PeriodResource, QuotaResource } from './plan.js';
-import type { BusEvent } from '../../schemas/events.js';
+import type { AddonType, QuotaResource } from '../../schemas/words.js';
+import type { Account, GaugeResource, LedgerResource, PeriodResource } from './plan.js';
+import type { BusEvent } from '../../schemas/events/contract.js';
 
 export interface Clock {
   now(): Date;
@@ -198,4 +199,21 @@ export interface EventPublisher {
   publish(events: BusEvent[]): Promise<void>;
 }
 
-export type { QuotaResource };
+/** Which event a publishing problem is about: the keys every log line about an event carries. */
+export interface EventKeys {
+  eventId?: string;
+  accountId?: string;
+  whatsapp_phno?: string;
+}
+
+/**
+ * What a publisher tells its observer while it publishes, to be logged and
+ * counted by the function that wired it (the publisher has no opinion on
+ * logging): an event too large for the bus, an entry the bus refused, a
+ * request that failed as a whole. `final` when no attempt follows.
+ */
+export type PublishProblem =
+  | ({ kind: 'oversize'; detailType: string; bytes: number } & EventKeys)
+  | ({ kind: 'entry-failed'; detailType: string; errorCode: string; attempt: number; final: boolean } & EventKeys)
+  | { kind: 'request-failed'; entries: number; error: string; attempt: number; final: boolean };
+

@@ -5,22 +5,13 @@
  * longest calling-code prefix of its normalised number (`1` for the US and
  * Canada, `52` for Mexico, `55` for Brazil, …), else the card's default row.
  *
- * The card comes from configuration (`PRICING_RATE_CARD`, see
- * `functions/commons/config.ts`); `EXAMPLE_RATE_CARD` is the built-in default.
+ * The card's shape is `schemas/rate-card.ts`; it comes from configuration
+ * (`PRICING_RATE_CARD`, see `functions/commons/config.ts`);
+ * `EXAMPLE_RATE_CARD` is the built-in default.
  */
-
-export const TEMPLATE_CATEGORIES = ['MARKETING', 'UTILITY', 'AUTHENTICATION'] as const;
-export type TemplateCategory = (typeof TEMPLATE_CATEGORIES)[number];
-
-/** Integer micros per message, per category. */
-export type CategoryPrices = Record<TemplateCategory, number>;
-
-export interface RateCard {
-  /** Prices of any recipient whose calling code has no row of its own. */
-  default: CategoryPrices;
-  /** Calling code (digits, no `+`) → prices. Longest match wins. */
-  byCallingCode: Record<string, CategoryPrices>;
-}
+import type { RateCard } from '../../schemas/rate-card.js';
+import type { TemplateCategory } from '../../schemas/templates.js';
+import { TEMPLATE_CATEGORIES } from '../../schemas/words.js';
 
 /**
  * Example values only, in the spirit of Meta's per-message price list (USD,

@@ -1,105 +1,15 @@
 /**
- * Message templates, submitted once and available on every connected number
- * (docs/architecture.md). Meta reviews a template per WABA, so it is submitted once
- * per WABA of the account's numbers (numbers sharing a WABA share it) and its
- * status is kept per WABA and per number on one item:
- *
- * - a submission is claimed per WABA by a conditional write, so two requests
- *   (or a request and a number being connected) never submit it twice;
- * - Meta's answer to the submission is recorded only over our own claim: a
- *   webhook decision that came first (the simulator answers that fast) wins;
- * - Meta's `message_template_status_update` webhooks (one bus event per number
- *   of the WABA) are applied only when not older than what is stored, so a
- *   late redelivery never turns an APPROVED back into PENDING.
+ * Template use cases (the model and the rules of one item per template are in
+ * `template-ports.ts`, Meta's statuses in `template-status.ts`): submit once
+ * per WABA of the account's numbers, list with each number's status, and bring
+ * a newly connected number the account's templates.
  */
-import { Conflict, WhatsAppRejected } from './errors.js';
-import type { MessageSender } from './messaging.js';
-import type { ConnectedNumber, NumberRepository } from './numbers.js';
-import type { AccountRepository, Clock } from './ports.js';
-import type { TemplateCategory } from './pricing.js';
 import { requireAccount } from './accounts.js';
-
-// --------------------------------------------------------------------- model
-
-export type TemplateStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'PAUSED' | 'DISABLED';
-
-/** A WABA's state of a template: `SUBMITTING` while one caller holds the submission. */
-export interface TemplateWabaState {
-  status: TemplateStatus | 'SUBMITTING';
-  reason?: string;
-  metaTemplateId?: string;
-  updatedAt: string;
-  /** When Meta decided the status we hold (its webhook's time); absent until a webhook told us. */
-  metaAt?: string;
-}
-
-export interface TemplateNumberState {
-  wabaId: string;
-  status: TemplateStatus;
-  reason?: string;
-  updatedAt: string;
-  metaAt?: string;
-}
-
-export interface StoredTemplate {
-  accountId: string;
-  name: string;
-  language: string;
-  /** A category Meta may change; priced as marketing when unknown. */
-  category: string;
-  components: unknown[];
-  numbers: Record<string, TemplateNumberState>;
-  wabas: Record<string, TemplateWabaState>;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface TemplateRef {
-  accountId: string;
-  name: string;
-  language: string;
-}
-
-/** A status Meta decided, for one number of a WABA. */
-export interface MetaTemplateStatus {
-  whatsappPhno: string;
-  wabaId: string;
-  status: TemplateStatus;
-  reason?: string;
-  metaTemplateId?: string;
-  /** When Meta decided (ISO). */
-  occurredAt: string;
-  /** Meta's category when it tells one (it may recategorise). */
-  category?: string;
-}
-
-// --------------------------------------------------------------------- ports
-
-export interface TemplateRepository {
-  get(ref: TemplateRef): Promise<StoredTemplate | undefined>;
-  /** Every template of the account. */
-  list(accountId: string): Promise<StoredTemplate[]>;
-  /** Stores a new template; `created: false` with the stored one when it exists. */
-  createIfAbsent(template: StoredTemplate): Promise<{ created: boolean; template: StoredTemplate }>;
-  /** Claims the submission to one WABA: `true` when this caller must submit (nobody did, or a claim went stale). */
-  claimWabaSubmission(ref: TemplateRef, wabaId: string, at: string, staleBefore: string): Promise<boolean>;
-  /** Meta's answer to our submission, for the WABA and its numbers; skipped where a webhook already decided. */
-  recordSubmission(ref: TemplateRef, wabaId: string, whatsappPhnos: string[], outcome: { status: TemplateStatus; reason?: string; metaTemplateId?: string }, at: string): Promise<void>;
-  /** Gives a claim back after a submission that may be retried. */
-  releaseWabaSubmission(ref: TemplateRef, wabaId: string): Promise<void>;
-  /** A number's status when it has none yet (a number that joins a WABA which already has the template). */
-  setNumberStatusIfAbsent(ref: TemplateRef, whatsappPhno: string, state: TemplateNumberState): Promise<boolean>;
-  /** Applies a Meta-decided status to a number and its WABA, unless what is stored is newer; creates the item for a template made outside this API. */
-  applyMetaStatus(ref: TemplateRef, update: MetaTemplateStatus, at: string): Promise<void>;
-}
-
-export interface TemplateDeps {
-  accounts: AccountRepository;
-  numbers: Pick<NumberRepository, 'list' | 'get'>;
-  templates: TemplateRepository;
-  messaging: Pick<MessageSender, 'submitTemplate'>;
-  clock: Clock;
-}
+import { Conflict, WhatsAppRejected } from './errors.js';
+import type { ConnectedNumber } from './numbers.js';
+import type { TemplateCategory, TemplateSubmittedView, TemplateView } from '../../schemas/templates.js';
+import type { StoredTemplate, TemplateDeps, TemplateRef, TemplateWabaState } from './template-ports.js';
+import { numberStatusOf, templateStatusOfMetaEvent } from './template-status.js';
 
 /** A submission claim older than this was left by a crashed request and may be taken over. */
 const SUBMISSION_CLAIM_TTL_MS = 5 * 60 * 1000;
@@ -113,19 +23,6 @@ export interface TemplateInput {
   components: unknown[];
 }
 
-export interface SubmittedTemplateView {
-  name: string;
-  language: string;
-  numbers: { whatsapp_phno: string; status: TemplateStatus }[];
-}
-
-export interface TemplateView {
-  name: string;
-  language: string;
-  category: string;
-  numbers: { whatsapp_phno: string; status: TemplateStatus; reason?: string }[];
-}
-
 /**
  * Submits a template to every WABA of the account's connected numbers and
  * answers each number's status. Submitting the same template again is
@@ -133,7 +30,7 @@ export interface TemplateView {
  * with a different body is refused (`TEMPLATE_EXISTS`). With no number
  * connected yet it is stored and submitted when the first one connects.
  */
-export async function submitTemplate(deps: TemplateDeps, accountId: string, input: TemplateInput): Promise<SubmittedTemplateView> {
+export async function submitTemplate(deps: TemplateDeps, accountId: string, input: TemplateInput): Promise<TemplateSubmittedView> {
   await requireAccount(deps, accountId);
   const at = deps.clock.now().toISOString();
   const ref: TemplateRef = { accountId, name: input.name, language: input.language };
@@ -228,77 +125,6 @@ export async function syncTemplatesToNumber(deps: TemplateDeps, accountId: strin
     }
   }
   return result;
-}
-
-/**
- * A `WhatsApp Template Status Updated` event: Meta decided a status for the
- * template on one number's WABA. Unknown Meta events (e.g. quality-only
- * notices) change nothing.
- */
-export async function applyTemplateStatusEvent(
-  deps: Pick<TemplateDeps, 'templates' | 'clock'>,
-  event: {
-    accountId: string;
-    whatsapp_phno: string;
-    wabaId: string;
-    occurredAt?: string;
-    receivedAt: string;
-    update: { event: string; message_template_name?: string; message_template_language?: string; message_template_id?: string | number; message_template_category?: string; reason?: string | null };
-  },
-): Promise<'applied' | 'ignored'> {
-  const { update } = event;
-  const status = templateStatusOfMetaEvent(update.event);
-  if (!status || !update.message_template_name || !update.message_template_language) return 'ignored';
-  const reason = update.reason && update.reason !== 'NONE' ? update.reason : undefined;
-  await deps.templates.applyMetaStatus(
-    { accountId: event.accountId, name: update.message_template_name, language: update.message_template_language },
-    {
-      whatsappPhno: event.whatsapp_phno,
-      wabaId: event.wabaId,
-      status,
-      ...(reason ? { reason } : {}),
-      ...(update.message_template_id !== undefined ? { metaTemplateId: String(update.message_template_id) } : {}),
-      ...(update.message_template_category ? { category: update.message_template_category } : {}),
-      occurredAt: event.occurredAt ?? event.receivedAt,
-    },
-    deps.clock.now().toISOString(),
-  );
-  return 'applied';
-}
-
-/**
- * Meta's template events → the five statuses we show. Flagged and reinstated
- * templates can still be sent (APPROVED); deleted ones cannot (DISABLED);
- * one in appeal waits for review (PENDING). Anything else is not a status change.
- */
-export function templateStatusOfMetaEvent(event: string): TemplateStatus | undefined {
-  switch (event.toUpperCase()) {
-    case 'APPROVED':
-    case 'REINSTATED':
-    case 'FLAGGED':
-      return 'APPROVED';
-    case 'PENDING':
-    case 'IN_APPEAL':
-      return 'PENDING';
-    case 'REJECTED':
-      return 'REJECTED';
-    case 'PAUSED':
-      return 'PAUSED';
-    case 'DISABLED':
-    case 'PENDING_DELETION':
-    case 'DELETED':
-      return 'DISABLED';
-    default:
-      return undefined;
-  }
-}
-
-/** The status of a template on one number: its own entry, else its WABA's (once decided), else PENDING. */
-export function numberStatusOf(template: StoredTemplate, number: Pick<ConnectedNumber, 'whatsapp_phno' | 'wabaId'>): TemplateStatus {
-  const own = template.numbers[number.whatsapp_phno];
-  if (own && own.wabaId === number.wabaId) return own.status;
-  const waba = template.wabas[number.wabaId];
-  return waba && waba.status !== 'SUBMITTING' ? waba.status : 'PENDING';
 }
 
 // ------------------------------------------------------------------- helpers

@@ -1,40 +1,21 @@
 /**
- * Reads one SQS record of the inbox queue: the body is the EventBridge event
- * the `inbox` rule forwarded. Detail types the inbox does not handle are
- * answered `ignored` (the rule should not send them, but a wider pattern must
- * not make records fail); a malformed body throws, so SQS retries it a bounded
- * number of times and then parks it in the dead-letter queue.
+ * What the inbox consumer reads from one SQS record of the inbox queue: the
+ * EventBridge event the `inbox` rule forwarded, received messages and
+ * statuses parsed with the inbox's (more tolerant) schemas. Other detail
+ * types are `ignored`; a record that does not parse is malformed and goes the
+ * way of every failed record (`functions/commons/sqs-consumer.ts`).
  */
-import { busEnvelope, inboxMessageReceived, inboxStatusUpdated } from '../../schemas/inbox.js';
 import { DETAIL_TYPES } from '../../schemas/events.js';
-import type { InboxEvent } from '../core/inbox.js';
+import { inboxMessageReceived, inboxStatusUpdated } from '../../schemas/inbox.js';
+import { busEventBody, parseRecordBody } from '../commons/sqs-consumer.js';
+import { MalformedInboxRecord } from '../core/errors.js';
+import type { InboxEvent } from '../core/inbox-consumer.js';
 
-export class MalformedInboxRecord extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedInboxRecord';
-  }
-}
+export const inboxRecordBody = busEventBody({
+  [DETAIL_TYPES.messageReceived]: { kind: 'received', schema: inboxMessageReceived },
+  [DETAIL_TYPES.messageStatusUpdated]: { kind: 'status', schema: inboxStatusUpdated },
+});
 
 export function parseInboxRecord(body: string): InboxEvent {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new MalformedInboxRecord('The record body is not JSON.');
-  }
-  const envelope = busEnvelope.safeParse(json);
-  if (!envelope.success) throw new MalformedInboxRecord(`Not an EventBridge event: ${envelope.error.message}`);
-  const detailType = envelope.data['detail-type'];
-  if (detailType === DETAIL_TYPES.messageReceived) {
-    const detail = inboxMessageReceived.safeParse(envelope.data.detail);
-    if (!detail.success) throw new MalformedInboxRecord(`Bad ${detailType} detail: ${detail.error.message}`);
-    return { kind: 'received', detail: detail.data };
-  }
-  if (detailType === DETAIL_TYPES.messageStatusUpdated) {
-    const detail = inboxStatusUpdated.safeParse(envelope.data.detail);
-    if (!detail.success) throw new MalformedInboxRecord(`Bad ${detailType} detail: ${detail.error.message}`);
-    return { kind: 'status', detail: detail.data };
-  }
-  return { kind: 'ignored', detailType };
+  return parseRecordBody(inboxRecordBody, body, (message) => new MalformedInboxRecord(message));
 }

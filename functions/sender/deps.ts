@@ -1,30 +1,44 @@
+/**
+ * The sender's adapters. `createSenderDeps` binds them to a table, a Graph
+ * API client and a bus (the local runtime passes its simulator and in-process
+ * bus, tests recording ones); `awsDeps` is the Lambda's composition root:
+ * configuration read and clients made once per container, at cold start.
+ */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAccountRepository } from '../adapters/dynamo/account-repository.js';
 import { DynamoBroadcastRepository } from '../adapters/dynamo/broadcast-repository.js';
+import { createDocumentClient } from '../adapters/dynamo/client.js';
 import { DynamoNumberRepository } from '../adapters/dynamo/number-repository.js';
 import { DynamoQuotaStore } from '../adapters/dynamo/quota-store.js';
-import { type BroadcastConfig, broadcastConfig } from '../commons/config.js';
+import { EventBridgePublisher, createEventBridgeClient } from '../adapters/eventbridge/publisher.js';
+import { GraphClient } from '../adapters/graph/graph-client.js';
+import { type BroadcastConfig, broadcastConfig, busConfig, graphConfig, tableConfig } from '../commons/config.js';
 import { systemClock } from '../commons/ids.js';
+import { reportPublishProblem } from '../commons/observability.js';
+import { secretsFromEnv } from '../commons/secrets.js';
 import type { MessageSender } from '../core/messaging.js';
 import type { Clock, EventPublisher } from '../core/ports.js';
-import type { SenderDeps } from '../core/sender.js';
+import type { SenderDeps } from '../core/sender-ports.js';
 
-/** The sender's adapters over one table: the Lambda handler, the local runtime and the tests build them here. */
-export function createSenderDeps(
-  doc: DynamoDBDocumentClient,
-  tableName: string,
-  options: { messaging: Pick<MessageSender, 'sendTemplate'>; events: EventPublisher; clock?: Clock; config?: BroadcastConfig; sleep?: (ms: number) => Promise<void> },
-): SenderDeps {
-  const clock = options.clock ?? systemClock;
-  const config = options.config ?? broadcastConfig();
-  const quotas = new DynamoQuotaStore(doc, tableName, clock);
+export interface SenderWiring {
+  messaging: Pick<MessageSender, 'sendTemplate'>;
+  events: EventPublisher;
+  config: BroadcastConfig;
+  clock?: Clock;
+  /** Injected by tests; real timers otherwise. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function createSenderDeps(doc: DynamoDBDocumentClient, tableName: string, wiring: SenderWiring): SenderDeps {
+  const { config } = wiring;
+  const clock = wiring.clock ?? systemClock;
   return {
-    accounts: new DynamoAccountRepository(doc, tableName, quotas),
-    numbers: new DynamoNumberRepository(doc, tableName, quotas, clock),
-    broadcasts: new DynamoBroadcastRepository(doc, tableName, quotas),
-    credits: quotas,
-    messaging: options.messaging,
-    events: options.events,
+    accounts: new DynamoAccountRepository(doc, tableName, clock),
+    numbers: new DynamoNumberRepository(doc, tableName, clock),
+    broadcasts: new DynamoBroadcastRepository(doc, tableName, clock),
+    credits: new DynamoQuotaStore(doc, tableName, clock),
+    messaging: wiring.messaging,
+    events: wiring.events,
     clock,
     rateCard: config.PRICING_RATE_CARD,
     settings: {
@@ -34,6 +48,18 @@ export function createSenderDeps(
       staleSendingSeconds: config.SENDER_STALE_SENDING_SECONDS,
       creditsLowThresholdMicros: config.CREDITS_LOW_THRESHOLD_MICROS,
     },
-    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(wiring.sleep ? { sleep: wiring.sleep } : {}),
   };
+}
+
+export function awsDeps(env: NodeJS.ProcessEnv = process.env): SenderDeps {
+  const table = tableConfig(env);
+  const bus = busConfig(env);
+  const graph = graphConfig(env);
+  const secret = secretsFromEnv(env);
+  return createSenderDeps(createDocumentClient(table), table.tableName, {
+    messaging: new GraphClient({ baseUrl: graph.GRAPH_API_BASE_URL, version: graph.GRAPH_API_VERSION, accessToken: secret('WHATSAPP_ACCESS_TOKEN') }),
+    events: new EventBridgePublisher(createEventBridgeClient(bus.region), bus.eventBusName, { onProblem: reportPublishProblem }),
+    config: broadcastConfig(env),
+  });
 }

@@ -15,7 +15,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { WebhookEvent } from '../../schemas/events.js';
 import { DETAIL_TYPES } from '../../schemas/events.js';
 import { webhookEnvelope } from '../../schemas/meta-webhook.js';
-import { type HttpResponse, errorResponse, header, json, rawBody } from '../api/http.js';
+import { type HttpResponse, errorResponse, header, json, rawBody } from '../commons/http.js';
 import { type ChannelStatusWriter, channelStatusChange } from '../core/channel-status.js';
 import { AppError, PayloadTooLarge, Unauthenticated, ValidationFailed } from '../core/errors.js';
 import { type Ingestion, type NumberRouteLookup, ingestDelivery } from '../core/ingestion.js';
@@ -24,6 +24,8 @@ import { verifySignature } from './signature.js';
 
 /** Meta's batches reach ~3 MB and must pass; API Gateway's own limit is higher than Lambda's, so we check too. */
 export const MAX_DELIVERY_BYTES = 5 * 1024 * 1024;
+
+const DEBUG_LEVELS: ReadonlySet<string> = new Set(['TRACE', 'DEBUG']);
 
 export interface DeliveryDeps {
   appSecret: () => Promise<string>;
@@ -59,7 +61,10 @@ export async function receiveDelivery(request: DeliveryRequest, deps: DeliveryDe
       throw error;
     }
     metrics.addMetric('EventsPublished', MetricUnit.Count, ingestion.events.length);
-    for (const event of ingestion.events) logger.debug('event published', { ...eventKeys(event), detailType: event['detail-type'] });
+    // A 3 MB batch is 10,000 events: their debug lines are built only when they will be written.
+    if (DEBUG_LEVELS.has(logger.getLevelName())) {
+      for (const event of ingestion.events) logger.debug('event published', { ...eventKeys(event), detailType: event['detail-type'] });
+    }
 
     await applyChannelStatus(ingestion.events, deps);
     return json(200, { published: ingestion.events.length, unrouted: ingestion.unrouted.length, invalid: ingestion.invalid.length });
@@ -103,10 +108,13 @@ function report(ingestion: Ingestion, { logger, metrics }: DeliveryDeps) {
   if (ingestion.invalid.length) metrics.addMetric('InvalidItems', MetricUnit.Count, ingestion.invalid.length);
 }
 
+type NumberUpdatedEvent = Extract<WebhookEvent, { 'detail-type': typeof DETAIL_TYPES.numberUpdated }>;
+
 async function applyChannelStatus(events: WebhookEvent[], deps: DeliveryDeps) {
+  // Number updates are a handful among thousands of messages and statuses: pick them first, no promise per event.
+  const updates = events.filter((event): event is NumberUpdatedEvent => event['detail-type'] === DETAIL_TYPES.numberUpdated);
   await Promise.all(
-    events.map(async (event) => {
-      if (event['detail-type'] !== DETAIL_TYPES.numberUpdated) return;
+    updates.map(async (event) => {
       const change = channelStatusChange(event.detail);
       if (!change) return;
       const outcome = await deps.channelStatus.apply(change);

@@ -25,7 +25,7 @@ describe('npm test', () => {
     // node is started by its absolute path; PATH holds no java.
     const empty = mkdtempSync(join(tmpdir(), 'no-java-'));
     try {
-      const { status, output } = runVitest('test/unit/cli-args.test.ts', { PATH: empty });
+      const { status, output } = runVitest('test/integration/quota-engine.test.ts', { PATH: empty });
       expect(status).toBe(1);
       const lines = output.split('\n').map((l) => l.trim()).filter((l) => l && !/^RUN\b/.test(l));
       expect(lines).toHaveLength(1);

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamo/client.js';
-import type { DeadLetter, RecordedEvent } from '../../local/bus.js';
+import type { DeadLetter, RecordedEvent } from '../../functions/adapters/local/event-bus.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
 import { FIXTURE_ROUTES, fixtureBytes, fixtureJson, fixtureNames, seedRoute, sign } from '../support/webhook.js';
 

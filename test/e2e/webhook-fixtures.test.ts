@@ -7,9 +7,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DETAIL_TYPES } from '../../schemas/events.js';
-import { keys } from '../../schemas/table.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import { createDocumentClient } from '../../functions/adapters/dynamo/client.js';
-import type { RecordedEvent } from '../../local/bus.js';
+import type { RecordedEvent } from '../../functions/adapters/local/event-bus.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
 import { FIXTURE_ACCOUNT, FIXTURE_ROUTES, fixtureBytes, fixtureNames, seedNumberItem, seedRoute, sign } from '../support/webhook.js';
 
@@ -103,7 +103,7 @@ async function deliver(name: string) {
 }
 
 const numberItem = async (phno: string) =>
-  (await doc.send(new GetCommand({ TableName: runtime.tableName, Key: keys.number(FIXTURE_ACCOUNT, phno), ConsistentRead: true }))).Item;
+  (await doc.send(new GetCommand({ TableName: runtime.tableName, Key: entities.number.key({ accountId: FIXTURE_ACCOUNT, whatsappPhno: phno }), ConsistentRead: true }))).Item;
 
 describe('POST /webhook with every Meta fixture', () => {
   it.each(fixtureNames())('%s produces its events', async (name) => {

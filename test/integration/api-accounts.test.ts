@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApi, createApiDeps } from '../../functions/api/app.js';
 import { call, type ApiRequest } from '../support/api-events.js';
+import { RecordingPublisher, RecordingSender } from '../support/broadcasts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 
 let table: TestTable;
@@ -14,7 +15,7 @@ const send = (request: ApiRequest) => call(api, request);
 
 beforeAll(async () => {
   table = await createTestTable('api-accounts');
-  api = createApi(createApiDeps(table.doc, table.tableName));
+  api = createApi(createApiDeps(table.doc, table.tableName, { events: new RecordingPublisher(), messaging: new RecordingSender() }));
 });
 
 async function newAccount(plan = { users: 2, teams: 1, chatbotSessions: 10, aiResponses: 10 }, creditsMicros = 50_000_000) {

@@ -4,13 +4,13 @@
  * and stored in chunks (never on the bus), and broadcasts are listed and
  * read per number.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApi, createApiDeps } from '../../functions/api/app.js';
-import { setPublisher } from '../../functions/commons/publisher.js';
-import { DETAIL_TYPES, SOURCES } from '../../schemas/events.js';
+import { DETAIL_TYPES } from '../../schemas/events.js';
+import { SOURCES } from '../../schemas/events/contract.js';
 import { newAccount } from '../support/accounts.js';
 import { call } from '../support/api-events.js';
-import { RecordingPublisher, approveTemplate, broadcastWorld, connectTestNumber, recipients, sendAllChunks } from '../support/broadcasts.js';
+import { RecordingPublisher, RecordingSender, approveTemplate, broadcastWorld, connectTestNumber, recipients, sendAllChunks } from '../support/broadcasts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 
 let table: TestTable;
@@ -18,15 +18,13 @@ const bus = new RecordingPublisher();
 
 beforeAll(async () => {
   table = await createTestTable('broadcast-api');
-  setPublisher(bus);
 });
-afterAll(() => setPublisher(undefined));
 
 async function setup() {
   const world = broadcastWorld(table, { chunkSize: 3 });
   const account = await newAccount(world.deps, {}, 1_000_000);
   const number = await connectTestNumber(world, account.accountId);
-  const api = createApi({ ...createApiDeps(table.doc, table.tableName), broadcastSettings: { chunkSize: 3 } });
+  const api = createApi(createApiDeps(table.doc, table.tableName, { events: bus, messaging: new RecordingSender(), chunkSize: 3 }));
   const as = { role: 'admin' as const, accountId: account.accountId };
   return { world, api, as, accountId: account.accountId, number };
 }

@@ -5,13 +5,9 @@
  * number; `Broadcast Requested` puts one send-queue message per chunk.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BroadcastSendNotRecorded,
-  applyBroadcastReply,
-  applyBroadcastStatus,
-  enqueueBroadcastChunks,
-  getBroadcast,
-} from '../../functions/core/broadcasts.js';
+import { applyBroadcastReply, applyBroadcastStatus, enqueueBroadcastChunks } from '../../functions/core/broadcast-consumer.js';
+import { getBroadcast } from '../../functions/core/broadcasts.js';
+import { BroadcastSendNotRecorded } from '../../functions/core/errors.js';
 import { billingPeriod } from '../../functions/core/plan.js';
 import { newAccount } from '../support/accounts.js';
 import { approveTemplate, balanceOf, broadcastWorld, connectTestNumber, ledgerOf, makeBroadcast, recipients, sendAllChunks } from '../support/broadcasts.js';

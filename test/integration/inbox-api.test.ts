@@ -8,12 +8,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApi, createApiDeps } from '../../functions/api/app.js';
 import { DynamoInboxRepository } from '../../functions/adapters/dynamo/inbox-repository.js';
 import { WindowClosed } from '../../functions/core/errors.js';
-import { processInboxEvent } from '../../functions/core/inbox.js';
+import { processInboxEvent } from '../../functions/core/inbox-consumer.js';
 import { parseInboxRecord } from '../../functions/inbox/events.js';
 import { type ApiRequest, call } from '../support/api-events.js';
 import { adaptersFor, newAccount } from '../support/accounts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 import { type FixtureNumber, NUMBERS, RecordingSender, putNumber, statusEvent, textEvent } from '../support/inbox.js';
+import { RecordingPublisher } from '../support/webhook.js';
 
 let table: TestTable;
 let api: ReturnType<typeof createApi>;
@@ -26,7 +27,7 @@ beforeAll(async () => {
   sender = new RecordingSender();
   repo = new DynamoInboxRepository(table.doc, table.tableName, { now: () => new Date() });
   deps = adaptersFor(table);
-  api = createApi({ ...createApiDeps(table.doc, table.tableName), messaging: sender });
+  api = createApi(createApiDeps(table.doc, table.tableName, { events: new RecordingPublisher(), messaging: sender }));
 });
 
 const send = (request: ApiRequest) => call(api, request);

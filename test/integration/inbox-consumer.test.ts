@@ -6,13 +6,15 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../schemas/table.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import { DynamoInboxRepository } from '../../functions/adapters/dynamo/inbox-repository.js';
-import { recordOutboundMessage } from '../../functions/core/inbox.js';
+import { recordOutboundMessage } from '../../functions/core/inbox-consumer.js';
 import { systemClock } from '../../functions/commons/ids.js';
 import { race } from '../support/accounts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 import { NUMBERS, envelope, eventsFromPayload, fixtureText, permutations, sqsBatch, statusEvent, textEvent } from '../support/inbox.js';
+
+const byAccount = entities.conversation.indexes.gsi1;
 
 let table: TestTable;
 let repo: DynamoInboxRepository;
@@ -39,13 +41,13 @@ async function conversation(accountId: string, phno: string, contactKey: string)
 
 async function messages(accountId: string, phno: string, contactKey: string) {
   const { Items } = await table.doc.send(
-    new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.messages(accountId, phno, contactKey) }, ConsistentRead: true }),
+    new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': entities.message.partition({ accountId, whatsappPhno: phno, contactKey }) }, ConsistentRead: true }),
   );
   return Items ?? [];
 }
 
 async function contact(accountId: string, phno: string, contactKey: string) {
-  const { Item } = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.contact(accountId, phno, contactKey), ConsistentRead: true }));
+  const { Item } = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: entities.contact.key({ accountId, whatsappPhno: phno, contactKey }), ConsistentRead: true }));
   return Item;
 }
 
@@ -72,7 +74,7 @@ describe('inbound messages', () => {
     });
     const [message] = await messages(accountId, '15550001001', '5511987650001');
     expect(message).toMatchObject({
-      sk: 'M#2025-11-27T08:00:00.000Z#wamid.IN_TEXT_0001',
+      sk: entities.message.sk.build({ timestamp: '2025-11-27T08:00:00.000Z', wamid: 'wamid.IN_TEXT_0001' }),
       direction: 'in',
       messageType: 'text',
       text: 'Oi! Vocês entregam em Campinas?',
@@ -95,7 +97,7 @@ describe('inbound messages', () => {
     const accountId = newAccountId();
     await consume(textEvent(accountId, { from: '5511987650001', wamid: 'wamid.DEDUP_1' }));
     const { Item } = await table.doc.send(
-      new GetCommand({ TableName: table.tableName, Key: keys.consumerDedupe(NUMBERS.default.phoneNumberId, 'wamid.DEDUP_1', 'inbox') }),
+      new GetCommand({ TableName: table.tableName, Key: entities.consumerDedupe.key({ phoneNumberId: NUMBERS.default.phoneNumberId, eventId: 'wamid.DEDUP_1', consumer: 'inbox' }) }),
     );
     expect(Item!.expiresAt).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 8 * 24 * 3600);
   });
@@ -129,12 +131,13 @@ describe('inbound messages', () => {
     const { Items } = await table.doc.send(
       new QueryCommand({
         TableName: table.tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.conversationsOfAccount(accountId) },
+        IndexName: byAccount.indexName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': byAccount.attributes.pk },
+        ExpressionAttributeValues: { ':pk': byAccount.partition({ accountId }) },
       }),
     );
-    expect(Items!.map((i) => i.gsi1sk)).toEqual([`${new Date(1_800_000_100_000).toISOString()}#15550001001#${from}`]);
+    expect(Items!.map((i) => i[byAccount.attributes.sk])).toEqual([byAccount.sk.build({ lastMessageAt: new Date(1_800_000_100_000).toISOString(), whatsappPhno: '15550001001', contactKey: from })]);
     expect((await messages(accountId, '15550001001', from)).map((m) => m.text)).toEqual(['older', 'newer']);
   });
 

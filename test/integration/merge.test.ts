@@ -9,8 +9,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getAccountView, purchaseAddon } from '../../functions/core/accounts.js';
 import { NotFound, QuotaExceeded } from '../../functions/core/errors.js';
-import { type NumberToConnect, connectNumber, listNumbers, mergeAccounts } from '../../functions/core/numbers.js';
-import { keys } from '../../schemas/table.js';
+import { mergeAccounts } from '../../functions/core/merge.js';
+import { type NumberToConnect, connectNumber, listNumbers } from '../../functions/core/numbers.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import { adaptersFor, newAccount, race } from '../support/accounts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 import { expectNumbersConsistent } from '../support/number-invariants.js';
@@ -58,26 +59,45 @@ async function partition(pk: string, prefix = '') {
   return Items ?? [];
 }
 
+const CONTACT_KEY = '5511987650001';
+const BSUID = 'BR.1502576394655843';
+
+/** Where the seeded history lives, for the source or the target: every key through its entity. */
+function historyKeys(accountId: string, phno: string) {
+  const conversation = { accountId, whatsappPhno: phno, contactKey: CONTACT_KEY };
+  return {
+    contact: entities.contact.key(conversation),
+    contactUserId: entities.contactUserId.key({ accountId, whatsappPhno: phno, userId: BSUID }),
+    conversation: entities.conversation.key(conversation),
+    messages: entities.message.partition(conversation),
+    inbound: entities.message.key({ ...conversation, timestamp: '0001', wamid: 'wamid.in' }),
+    outbound: entities.message.key({ ...conversation, timestamp: '0002', wamid: 'wamid.out' }),
+    template: entities.template.key({ accountId, name: 'welcome', language: 'en' }),
+    automation: entities.automation.key({ accountId, kind: 'keywords', automationId: 'auto_1' }),
+    spend: entities.numberSpend.key({ accountId, period: '2025-01-01', whatsappPhno: phno }),
+    user: entities.user.key({ accountId, userId: 'usr_keep' }),
+  };
+}
+
 /** Rows later capabilities keep under the account: a contact, a conversation with two messages, a template, an automation. */
 async function seedHistory(accountId: string, phno: string, phoneNumberId = '110000000000009') {
   const put = (Item: Record<string, unknown>) => table.doc.send(new PutCommand({ TableName: table.tableName, Item }));
-  const pk = `A#${accountId}`;
-  await put({ pk, sk: `CONTACT#${phno}#5511987650001`, accountId, name: 'Maria Souza', attributes: { whatsapp_phno: phno }, gsi1pk: `A#${accountId}#CONTACTS#${phno}`, gsi1sk: '2025-01-01T00:00:00Z' });
-  await put({ pk, sk: `CONTACTUSER#${phno}#BR.1502576394655843`, accountId, contactKey: '5511987650001' });
-  const convSk = `CONV#${phno}#5511987650001`;
-  await put({ pk, sk: convSk, accountId, unreadCount: 2, gsi1pk: `A#${accountId}#CONV`, gsi1sk: '2025-01-02T00:00:00Z', gsi2pk: `A#${accountId}#CONV#${phno}`, gsi2sk: '2025-01-02T00:00:00Z' });
-  const messagesPk = keys.messagesOfConversation(accountId, convSk);
-  await put({ pk: messagesPk, sk: 'M#0001#wamid.in', accountId, text: 'hi', direction: 'in' });
-  await put({ pk: messagesPk, sk: 'M#0002#wamid.out', accountId, text: 'hello', direction: 'out', wamid: `wamid.out.${accountId}`, phoneNumberId });
-  await put({ ...keys.wamidPointer(phoneNumberId, `wamid.out.${accountId}`), messagePk: messagesPk, messageSk: 'M#0002#wamid.out', accountId });
-  await put({ pk, sk: 'TEMPLATE#welcome#en', name: 'welcome', language: 'en' });
-  await put({ pk, sk: 'AUTO#keywords#auto_1', scope: { whatsapp_phno: phno } });
-  await put({ pk, sk: `SPEND#2025-01-01#${phno}`, spentMicros: 1_000 });
-  await put({ pk, sk: 'USER#usr_keep', email: 'stays@example.com' });
+  const at = historyKeys(accountId, phno);
+  const conversation = { accountId, whatsappPhno: phno, contactKey: CONTACT_KEY, lastMessageAt: '2025-01-02T00:00:00Z' };
+  await put({ ...at.contact, accountId, name: 'Maria Souza', attributes: { whatsapp_phno: phno } });
+  await put({ ...at.contactUserId, accountId, contactKey: CONTACT_KEY });
+  await put({ ...at.conversation, accountId, unreadCount: 2, ...entities.conversation.indexes.gsi1.keys(conversation), ...entities.conversation.indexes.gsi2.keys(conversation) });
+  await put({ ...at.inbound, accountId, text: 'hi', direction: 'in' });
+  await put({ ...at.outbound, accountId, text: 'hello', direction: 'out', wamid: `wamid.out.${accountId}`, phoneNumberId });
+  await put({ ...entities.wamidPointer.key({ phoneNumberId, wamid: `wamid.out.${accountId}` }), messagePk: at.outbound.pk, messageSk: at.outbound.sk, accountId });
+  await put({ ...at.template, name: 'welcome', language: 'en' });
+  await put({ ...at.automation, scope: { whatsapp_phno: phno } });
+  await put({ ...at.spend, spentMicros: 1_000 });
+  await put({ ...at.user, email: 'stays@example.com' });
 }
 
 async function mergeLedger(accountId: string) {
-  return (await partition(`A#${accountId}`, 'LEDGER#merge:')).map((e) => `${e.resource}:${e.amount}:${e.reason}`).sort();
+  return (await partition(entities.ledgerEntry.partition({ accountId }), entities.ledgerEntry.skPrefix({ idempotencyKey: 'merge:' }))).map((e) => `${e.resource}:${e.amount}:${e.reason}`).sort();
 }
 
 describe('merging accounts', () => {
@@ -95,7 +115,7 @@ describe('merging accounts', () => {
     const view = await getAccountView(deps, target.accountId);
     expect(view.addons.number).toBe(2);
     expect(view.usage.additionalNumbers).toBe(2);
-    const claim = await item(keys.numberClaim(source.numbers[0]!.whatsapp_phno));
+    const claim = await item(entities.numberClaim.key({ whatsappPhno: source.numbers[0]!.whatsapp_phno }));
     expect(claim?.accountId).toBe(target.accountId);
     await expectNumbersConsistent(table, [target.accountId, source.accountId], {
       phnos: source.numbers.map((n) => n.whatsapp_phno),
@@ -132,27 +152,30 @@ describe('merging accounts', () => {
     const phno = source.numbers[0]!.whatsapp_phno;
     await seedHistory(source.accountId, phno);
     await mergeAccounts(deps, target.accountId, source.accountId);
-    const contact = await item({ pk: `A#${target.accountId}`, sk: `CONTACT#${phno}#5511987650001` });
-    expect(contact).toMatchObject({ accountId: target.accountId, name: 'Maria Souza', gsi1pk: `A#${target.accountId}#CONTACTS#${phno}` });
-    expect(await item({ pk: `A#${target.accountId}`, sk: `CONTACTUSER#${phno}#BR.1502576394655843` })).toMatchObject({ accountId: target.accountId });
-    const convSk = `CONV#${phno}#5511987650001`;
-    expect(await item({ pk: `A#${target.accountId}`, sk: convSk })).toMatchObject({
-      gsi1pk: `A#${target.accountId}#CONV`,
-      gsi2pk: `A#${target.accountId}#CONV#${phno}`,
+    const copied = historyKeys(target.accountId, phno);
+    const contact = await item(copied.contact);
+    expect(contact).toMatchObject({ accountId: target.accountId, name: 'Maria Souza' });
+    expect(await item(copied.contactUserId)).toMatchObject({ accountId: target.accountId });
+    const { gsi1, gsi2 } = entities.conversation.indexes;
+    expect(await item(copied.conversation)).toMatchObject({
+      [gsi1.attributes.pk]: gsi1.partition({ accountId: target.accountId }),
+      [gsi2.attributes.pk]: gsi2.partition({ accountId: target.accountId, whatsappPhno: phno }),
       unreadCount: 2,
     });
-    const messagesPk = keys.messagesOfConversation(target.accountId, convSk);
-    expect((await partition(messagesPk)).map((m) => [m.sk, m.accountId])).toEqual([
-      ['M#0001#wamid.in', target.accountId],
-      ['M#0002#wamid.out', target.accountId],
+    expect((await partition(copied.messages)).map((m) => [m.sk, m.accountId])).toEqual([
+      [copied.inbound.sk, target.accountId],
+      [copied.outbound.sk, target.accountId],
     ]);
     // A status arriving after the merge finds the target's copy of its message.
-    expect(await item(keys.wamidPointer('110000000000009', `wamid.out.${source.accountId}`))).toMatchObject({ messagePk: messagesPk, accountId: target.accountId });
-    expect(await item({ pk: `A#${target.accountId}`, sk: 'TEMPLATE#welcome#en' })).toBeDefined();
-    expect(await item({ pk: `A#${target.accountId}`, sk: 'AUTO#keywords#auto_1' })).toMatchObject({ scope: { whatsapp_phno: phno } });
-    expect(await item({ pk: `A#${target.accountId}`, sk: `SPEND#2025-01-01#${phno}` })).toMatchObject({ spentMicros: 1_000 });
+    expect(await item(entities.wamidPointer.key({ phoneNumberId: '110000000000009', wamid: `wamid.out.${source.accountId}` }))).toMatchObject({
+      messagePk: copied.messages,
+      accountId: target.accountId,
+    });
+    expect(await item(copied.template)).toBeDefined();
+    expect(await item(copied.automation)).toMatchObject({ scope: { whatsapp_phno: phno } });
+    expect(await item(copied.spend)).toMatchObject({ spentMicros: 1_000 });
     // Users stay with the source: their logins are bound to it.
-    expect(await item({ pk: `A#${target.accountId}`, sk: 'USER#usr_keep' })).toBeUndefined();
+    expect(await item(copied.user)).toBeUndefined();
   });
 
   it('gives a target without numbers the source\'s default as its default', async () => {
@@ -252,7 +275,7 @@ describe('a merge interrupted halfway', () => {
     await seedHistory(source.accountId, source.numbers[1]!.whatsapp_phno);
     const crashing = adaptersFor({ ...table, doc: failingOn(kind, nth) });
     await expect(mergeAccounts(crashing, target.accountId, source.accountId)).rejects.toThrow(/injected/);
-    expect(await partition(`A#${target.accountId}`, 'NUMBER#')).toHaveLength(numbersAfterCrash);
+    expect(await partition(entities.number.partition({ accountId: target.accountId }), entities.number.skPrefix())).toHaveLength(numbersAfterCrash);
     expect((await deps.accounts.get(source.accountId))?.status).toBe(sourceStatus);
     expect(await deps.accounts.balance(target.accountId)).toBe(1_000_000);
 
@@ -266,8 +289,8 @@ describe('a merge interrupted halfway', () => {
     expect(view.usage.additionalNumbers).toBe(2);
     expect(await mergeLedger(target.accountId)).toEqual(['additionalNumbers:-2:merge:numbers', 'additionalNumbers:1:merge:addons', 'credits:6000000:merge:credits-in']);
     expect(await mergeLedger(source.accountId)).toEqual(['additionalNumbers:1:merge:number-out', 'credits:-6000000:merge:credits-out']);
-    expect(await partition(`A#${target.accountId}`, 'CONTACT#')).toHaveLength(1);
-    expect(await partition(`A#${target.accountId}`, 'CONV#')).toHaveLength(1);
+    expect(await partition(entities.contact.partition({ accountId: target.accountId }), entities.contact.skPrefix())).toHaveLength(1);
+    expect(await partition(entities.conversation.partition({ accountId: target.accountId }), entities.conversation.skPrefix())).toHaveLength(1);
     await expectNumbersConsistent(table, [target.accountId, source.accountId], {
       phnos: source.numbers.map((n) => n.whatsapp_phno),
       phoneNumberIds: source.numbers.map((n) => n.phoneNumberId),

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApi, createApiDeps } from '../../functions/api/app.js';
 import type { Role } from '../../schemas/common.js';
 import { type ApiRequest, call } from '../support/api-events.js';
+import { RecordingPublisher, RecordingSender } from '../support/broadcasts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 import { expectNumbersConsistent } from '../support/number-invariants.js';
 
@@ -18,7 +19,7 @@ const as = (role: Role, accountId: string) => ({ role, accountId });
 
 beforeAll(async () => {
   table = await createTestTable('numbers-api');
-  api = createApi(createApiDeps(table.doc, table.tableName));
+  api = createApi(createApiDeps(table.doc, table.tableName, { events: new RecordingPublisher(), messaging: new RecordingSender() }));
 });
 
 async function newAccount(numberAddons = 0) {

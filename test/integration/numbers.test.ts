@@ -16,7 +16,8 @@ import {
   setNumberCatalog,
   updateNumber,
 } from '../../functions/core/numbers.js';
-import { keys } from '../../schemas/table.js';
+import { DynamoChannelStatusWriter } from '../../functions/adapters/dynamo/channel-status-writer.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { adaptersFor, newAccount, race } from '../support/accounts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
@@ -48,7 +49,7 @@ const connect = (accountId: string, input: NumberToConnect, key = `connect-${inp
   connectNumber(deps, accountId, input, key);
 
 const claimOf = async (phno: string) =>
-  (await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.numberClaim(phno), ConsistentRead: true }))).Item;
+  (await table.doc.send(new GetCommand({ TableName: table.tableName, Key: entities.numberClaim.key({ whatsappPhno: phno }), ConsistentRead: true }))).Item;
 
 describe('connecting numbers', () => {
   it('makes the first number the default, taking no add-on', async () => {
@@ -376,7 +377,7 @@ describe('editing numbers', () => {
     expect(renamed.name).toBe('Atendimento');
     const [numbers] = [...(await expectNumbersConsistent(table, [accountId])).values()];
     expect(numbers!.map((n) => n.name)).toEqual(['Atendimento']);
-    const route = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.phoneNumberIdRoute(number.phoneNumberId) }));
+    const route = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: entities.phoneNumberIdRoute.key({ phoneNumberId: number.phoneNumberId }) }));
     expect(route.Item?.name).toBe('Atendimento');
   });
 
@@ -405,10 +406,16 @@ describe('editing numbers', () => {
     const accountId = await accountWithAddons(0);
     const number = signup();
     await connect(accountId, number);
-    const updated = await deps.numbers.updateChannelStatus(accountId, number.whatsapp_phno, { qualityRating: 'GREEN', messagingLimitTier: 'TIER_2K' });
+    // The ordered path the webhook takes: each attribute only moves to a newer report.
+    const channel = new DynamoChannelStatusWriter(table.doc, table.tableName);
+    const at = new Date().toISOString();
+    const lastChannelEvent = 'phone_number_quality_update:UPGRADE';
+    expect(await channel.apply({ accountId, whatsapp_phno: number.whatsapp_phno, at, qualityRating: 'GREEN', messagingLimitTier: 'TIER_2K', lastChannelEvent })).toBe('applied');
+    const updated = await deps.numbers.get(accountId, number.whatsapp_phno);
     expect(updated).toMatchObject({ status: 'CONNECTED', qualityRating: 'GREEN', messagingLimitTier: 'TIER_2K' });
     expect((await listNumbers(deps, accountId))[0]).toMatchObject({ qualityRating: 'GREEN', messagingLimitTier: 'TIER_2K' });
-    expect(await deps.numbers.updateChannelStatus(accountId, '15559999999', { status: 'FLAGGED' })).toBeUndefined();
+    expect(await channel.apply({ accountId, whatsapp_phno: '15559999999', at, status: 'FLAGGED', lastChannelEvent })).toBe('not-found');
+    expect(await deps.numbers.get(accountId, '15559999999')).toBeUndefined();
     await expectNumbersConsistent(table, [accountId], { phnos: ['15559999999'] });
   });
 });
@@ -418,14 +425,14 @@ describe('the invariant check itself', () => {
     const accountId = await accountWithAddons(0);
     const number = signup();
     await connect(accountId, number);
-    await table.doc.send(new DeleteCommand({ TableName: table.tableName, Key: keys.phoneNumberIdRoute(number.phoneNumberId) }));
+    await table.doc.send(new DeleteCommand({ TableName: table.tableName, Key: entities.phoneNumberIdRoute.key({ phoneNumberId: number.phoneNumberId }) }));
     await expect(expectNumbersConsistent(table, [accountId])).rejects.toThrow(/route PNID#/);
   });
 
   it('notices an orphan claim left for a number no account holds', async () => {
     const accountId = await accountWithAddons(0);
     const orphan = signup();
-    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.numberClaim(orphan.whatsapp_phno), accountId } }));
+    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...entities.numberClaim.key({ whatsappPhno: orphan.whatsapp_phno }), accountId } }));
     await expect(expectNumbersConsistent(table, [accountId], { phnos: [orphan.whatsapp_phno] })).rejects.toThrow(/orphan/);
   });
 });

@@ -7,11 +7,11 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getBroadcast } from '../../functions/core/broadcasts.js';
-import { WhatsAppRejected, WhatsAppThrottled } from '../../functions/core/errors.js';
+import { ChunkInFlight, WhatsAppRejected, WhatsAppThrottled } from '../../functions/core/errors.js';
 import { updateNumber } from '../../functions/core/numbers.js';
-import { ChunkInFlight, processChunk } from '../../functions/core/sender.js';
+import { processChunk } from '../../functions/core/sender.js';
 import { DETAIL_TYPES } from '../../schemas/events.js';
-import { keys } from '../../schemas/table.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import { newAccount, race } from '../support/accounts.js';
 import {
   RecordingSender,
@@ -266,7 +266,7 @@ describe('when WhatsApp says no', () => {
   it('sends nothing from a number disconnected since the broadcast was made', async () => {
     const { world, accountId, number } = await accountWithNumber(100 * PRICE);
     const { broadcastId } = await makeBroadcast(world, accountId, number.whatsapp_phno, recipients(3));
-    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.number(accountId, number.whatsapp_phno), ...number, accountId, phoneNumberId: '123456789' } }));
+    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...entities.number.key({ accountId, whatsappPhno: number.whatsapp_phno }), ...number, accountId, phoneNumberId: '123456789' } }));
     await sendAllChunks(world, accountId, broadcastId);
     expect(world.messaging.sends).toHaveLength(0);
     const view = await getBroadcast(world.api, accountId, broadcastId);
@@ -292,7 +292,7 @@ describe('Credits Low', () => {
     const first = await makeBroadcast(world, accountId, number.whatsapp_phno, recipients(2, '1303'));
     await sendAllChunks(world, accountId, first.broadcastId);
     await world.deps.quotas.addCredits({ accountId, amountMicros: 10 * PRICE, idempotencyKey: 'topup-1', reason: 'topup' });
-    const { Item } = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.credits(accountId), ConsistentRead: true }));
+    const { Item } = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: entities.creditPool.key({ accountId }), ConsistentRead: true }));
     expect(Item!.lowBalanceNotifiedAt).toBeUndefined();
     const second = await makeBroadcast(world, accountId, number.whatsapp_phno, recipients(10, '1404'));
     await sendAllChunks(world, accountId, second.broadcastId);

@@ -3,11 +3,11 @@
  * connected numbers, a status per number kept current from Meta's events
  * (never moved back by a late one), and brought to numbers connected later.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApi, createApiDeps } from '../../functions/api/app.js';
-import { setPublisher } from '../../functions/commons/publisher.js';
 import { purchaseAddon } from '../../functions/core/accounts.js';
-import { applyTemplateStatusEvent, syncTemplatesToNumber } from '../../functions/core/templates.js';
+import { applyTemplateStatusEvent } from '../../functions/core/template-status.js';
+import { syncTemplatesToNumber } from '../../functions/core/templates.js';
 import { newAccount, race } from '../support/accounts.js';
 import { call } from '../support/api-events.js';
 import { RecordingPublisher, RecordingSender, broadcastWorld, connectTestNumber } from '../support/broadcasts.js';
@@ -17,9 +17,7 @@ let table: TestTable;
 
 beforeAll(async () => {
   table = await createTestTable('templates');
-  setPublisher(new RecordingPublisher());
 });
-afterAll(() => setPublisher(undefined));
 
 const BODY = { name: 'order_update', language: 'en_US', category: 'UTILITY', components: [{ type: 'BODY', text: 'Your order shipped.' }] };
 
@@ -29,7 +27,7 @@ async function setup(wabas: (string | undefined)[]) {
   const account = await newAccount(world.deps, {}, 0);
   const numbers = [];
   for (const wabaId of wabas) numbers.push(await connectTestNumber(world, account.accountId, wabaId ? { wabaId } : {}));
-  const deps = { ...createApiDeps(table.doc, table.tableName), messaging };
+  const deps = createApiDeps(table.doc, table.tableName, { events: new RecordingPublisher(), messaging });
   const api = createApi(deps);
   const as = { role: 'admin' as const, accountId: account.accountId };
   const statusEvent = (phno: string, wabaId: string, event: string, occurredAt: string, extra: Record<string, unknown> = {}) =>

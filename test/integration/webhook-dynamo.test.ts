@@ -5,7 +5,7 @@
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../schemas/table.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import { DynamoChannelStatusWriter } from '../../functions/adapters/dynamo/channel-status-writer.js';
 import { DynamoRouteReader } from '../../functions/adapters/dynamo/route-reader.js';
 import { ingestDelivery } from '../../functions/core/ingestion.js';
@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 
 const numberItem = async (accountId: string, phno: string) =>
-  (await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.number(accountId, phno), ConsistentRead: true }))).Item;
+  (await table.doc.send(new GetCommand({ TableName: table.tableName, Key: entities.number.key({ accountId, whatsappPhno: phno }), ConsistentRead: true }))).Item;
 
 describe('DynamoRouteReader', () => {
   it('finds a number by its phone_number_id', async () => {
@@ -47,7 +47,7 @@ describe('DynamoRouteReader', () => {
   });
 
   it('refuses a malformed route row rather than routing with half of it', async () => {
-    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.phoneNumberIdRoute('110000000000099'), accountId: 'acc_x' } }));
+    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...entities.phoneNumberIdRoute.key({ phoneNumberId: '110000000000099' }), accountId: 'acc_x' } }));
     await expect(routes.byPhoneNumberId('110000000000099')).rejects.toThrow(/Malformed route row/);
   });
 });

@@ -1,7 +1,7 @@
 import { createDynamoAdapters } from '../../functions/adapters/dynamo/index.js';
 import { createAccount } from '../../functions/core/accounts.js';
 import type { Clock } from '../../functions/core/ports.js';
-import type { PlanLimits } from '../../functions/core/plan.js';
+import type { PlanLimits } from '../../schemas/accounts.js';
 import { systemClock, timeOrderedIds } from '../../functions/commons/ids.js';
 import type { TestTable } from './dynamo.js';
 

@@ -9,16 +9,18 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBroadcastRepository } from '../../functions/adapters/dynamo/broadcast-repository.js';
 import { DynamoTemplateRepository } from '../../functions/adapters/dynamo/template-repository.js';
-import { type BroadcastApiDeps, type BroadcastConsumerDeps, createBroadcast } from '../../functions/core/broadcasts.js';
+import type { BroadcastApiDeps, BroadcastConsumerDeps } from '../../functions/core/broadcast-ports.js';
+import { createBroadcast } from '../../functions/core/broadcasts.js';
 import type { MessageSender, SendTemplateRequest, SentMessage, SubmittedTemplate, TemplateDefinition } from '../../functions/core/messaging.js';
 import { connectNumber } from '../../functions/core/numbers.js';
-import type { BusEvent } from '../../schemas/events.js';
+import type { BusEvent } from '../../schemas/events/contract.js';
 import type { EventPublisher } from '../../functions/core/ports.js';
-import { type RateCard } from '../../functions/core/pricing.js';
-import { type SenderDeps, type SenderSettings, processChunk } from '../../functions/core/sender.js';
+import type { RateCard } from '../../schemas/rate-card.js';
+import { processChunk } from '../../functions/core/sender.js';
+import type { SenderDeps, SenderSettings } from '../../functions/core/sender-ports.js';
 import { createSenderDeps } from '../../functions/sender/deps.js';
 import { broadcastConfig } from '../../functions/commons/config.js';
-import { keys } from '../../schemas/table.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import { adaptersFor } from './accounts.js';
 import type { TestTable } from './dynamo.js';
 
@@ -81,7 +83,8 @@ export class RecordingPublisher implements EventPublisher {
 /** Writes that touch the credit pool, a quota, the ledger or a number's spend, counted per call. */
 export function countingClient(doc: DynamoDBDocumentClient): { doc: DynamoDBDocumentClient; quotaWrites: () => number } {
   let count = 0;
-  const quotaKey = (sk: unknown) => typeof sk === 'string' && /^(CREDITS$|QUOTA#|LEDGER#|SPEND#)/.test(sk);
+  const quotaItems = [entities.creditPool, entities.gaugeQuota, entities.periodQuota, entities.ledgerEntry, entities.numberSpend];
+  const quotaKey = (key: Record<string, unknown> | undefined) => key !== undefined && quotaItems.some((entity) => entity.owns(key));
   const counting = Object.create(doc) as DynamoDBDocumentClient;
   counting.send = (async (command: { constructor: { name: string }; input: Record<string, any> }) => {
     const name = command.constructor.name;
@@ -89,11 +92,11 @@ export function countingClient(doc: DynamoDBDocumentClient): { doc: DynamoDBDocu
     let touches = false;
     if (name === 'TransactWriteCommand') {
       touches = (input.TransactItems as Record<string, any>[]).some((item) => {
-        const body = Object.values(item)[0] as { Key?: { sk?: string }; Item?: { sk?: string } };
-        return quotaKey(body.Key?.sk ?? body.Item?.sk);
+        const body = Object.values(item)[0] as { Key?: Record<string, unknown>; Item?: Record<string, unknown> };
+        return quotaKey(body.Key ?? body.Item);
       });
     } else if (name === 'UpdateCommand' || name === 'PutCommand' || name === 'DeleteCommand') {
-      touches = quotaKey(input.Key?.sk ?? input.Item?.sk);
+      touches = quotaKey(input.Key ?? input.Item);
     }
     if (touches) count++;
     return doc.send(command as never);
@@ -135,7 +138,7 @@ export function broadcastWorld(
   const messaging = options.messaging ?? new RecordingSender();
   const events = new RecordingPublisher();
   const queued: BroadcastWorld['queued'] = [];
-  const broadcasts = new DynamoBroadcastRepository(doc, table.tableName, deps.quotas);
+  const broadcasts = new DynamoBroadcastRepository(doc, table.tableName, deps.clock);
   const templates = new DynamoTemplateRepository(doc, table.tableName);
   const sender = createSenderDeps(doc, table.tableName, { messaging, events, config: broadcastConfig({}) });
   return {
@@ -197,7 +200,7 @@ export async function sendAllChunks(world: BroadcastWorld, accountId: string, br
 }
 
 export async function balanceOf(world: BroadcastWorld, accountId: string): Promise<number> {
-  const { Item } = await world.table.doc.send(new GetCommand({ TableName: world.table.tableName, Key: keys.credits(accountId), ConsistentRead: true }));
+  const { Item } = await world.table.doc.send(new GetCommand({ TableName: world.table.tableName, Key: entities.creditPool.key({ accountId }), ConsistentRead: true }));
   return Item!.balanceMicros as number;
 }
 
@@ -209,7 +212,7 @@ export async function ledgerOf(world: BroadcastWorld, accountId: string) {
       new QueryCommand({
         TableName: world.table.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': `A#${accountId}`, ':prefix': 'LEDGER#' },
+        ExpressionAttributeValues: { ':pk': entities.ledgerEntry.partition({ accountId }), ':prefix': entities.ledgerEntry.skPrefix() },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),

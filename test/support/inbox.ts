@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { DETAIL_TYPES, SOURCES } from '../../schemas/events.js';
-import { keys } from '../../schemas/table.js';
+import { DETAIL_TYPES } from '../../schemas/events.js';
+import { SOURCES } from '../../schemas/events/contract.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import type { MessageSender, SendTemplateRequest, SendTextRequest, SubmittedTemplate, TemplateDefinition } from '../../functions/core/messaging.js';
 import type { TestTable } from './dynamo.js';
 import { fixtureBytes } from './webhook.js';
@@ -31,9 +32,9 @@ export type FixtureNumber = { whatsapp_phno: string; phoneNumberId: string; waba
 export async function putNumber(table: Pick<TestTable, 'doc' | 'tableName'>, accountId: string, number: FixtureNumber, isDefault = true, name = 'Test number') {
   const common = { accountId, whatsapp_phno: number.whatsapp_phno, phoneNumberId: number.phoneNumberId, wabaId: number.wabaId, isDefault, name };
   await table.doc.send(
-    new PutCommand({ TableName: table.tableName, Item: { ...keys.number(accountId, number.whatsapp_phno), type: 'number', ...common, status: 'CONNECTED' } }),
+    new PutCommand({ TableName: table.tableName, Item: { ...entities.number.key({ accountId, whatsappPhno: number.whatsapp_phno }), type: entities.number.type, ...common, status: 'CONNECTED' } }),
   );
-  await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.phoneNumberIdRoute(number.phoneNumberId), ...common } }));
+  await table.doc.send(new PutCommand({ TableName: table.tableName, Item: entities.phoneNumberIdRoute.item({ phoneNumberId: number.phoneNumberId }, common) }));
 }
 
 interface Envelope {

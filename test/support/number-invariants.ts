@@ -6,7 +6,7 @@
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
-import { keys } from '../../schemas/table.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import type { TestTable } from './dynamo.js';
 
 /** Exactly the attributes the webhook reads on a route row (plus its keys). */
@@ -47,15 +47,15 @@ async function query(table: TestTable, pk: string, prefix?: string) {
 export async function expectNumbersConsistent(table: TestTable, accountIds: string[], involved: InvolvedNumbers = {}) {
   const numbersByAccount = new Map<string, Record<string, unknown>[]>();
   for (const accountId of accountIds) {
-    const numbers = await query(table, keys.account(accountId).pk, 'NUMBER#');
+    const numbers = await query(table, entities.number.partition({ accountId }), entities.number.skPrefix());
     numbersByAccount.set(accountId, numbers);
     const where = `account ${accountId}`;
 
     for (const number of numbers) {
       const phno = number.whatsapp_phno as string;
       expect(number.accountId, `${where}: number ${phno} names its account`).toBe(accountId);
-      expect(number.sk, `${where}: number ${phno} keyed by its phno`).toBe(`NUMBER#${phno}`);
-      const claim = await get(table, keys.numberClaim(phno));
+      expect(number.sk, `${where}: number ${phno} keyed by its phno`).toBe(entities.number.key({ accountId, whatsappPhno: phno }).sk);
+      const claim = await get(table, entities.numberClaim.key({ whatsappPhno: phno }));
       expect(claim, `${where}: number ${phno} has a claim`).toBeDefined();
       expect(claim, `${where}: claim of ${phno}`).toMatchObject({ accountId, phoneNumberId: number.phoneNumberId, wabaId: number.wabaId });
       const expected = {
@@ -66,7 +66,7 @@ export async function expectNumbersConsistent(table: TestTable, accountIds: stri
         isDefault: number.isDefault,
         name: number.name,
       };
-      for (const key of [keys.phoneNumberIdRoute(number.phoneNumberId as string), keys.wabaRoute(number.wabaId as string, phno)]) {
+      for (const key of [entities.phoneNumberIdRoute.key({ phoneNumberId: number.phoneNumberId as string }), entities.wabaRoute.key({ wabaId: number.wabaId as string, whatsappPhno: phno })]) {
         const route = await get(table, key);
         expect(route, `${where}: route ${key.pk}/${key.sk} exists`).toBeDefined();
         expect(Object.keys(route!).sort(), `${where}: route ${key.pk} has exactly the webhook's attributes`).toEqual(ROUTE_ATTRIBUTES);
@@ -76,7 +76,7 @@ export async function expectNumbersConsistent(table: TestTable, accountIds: stri
     }
 
     const defaults = numbers.filter((n) => n.isDefault === true);
-    const marker = await get(table, keys.defaultNumber(accountId));
+    const marker = await get(table, entities.defaultNumber.key({ accountId }));
     if (numbers.length > 0) {
       expect(defaults.map((n) => n.whatsapp_phno), `${where}: exactly one default`).toHaveLength(1);
       expect(marker?.whatsapp_phno, `${where}: the default marker names the default`).toBe(defaults[0]!.whatsapp_phno);
@@ -84,7 +84,7 @@ export async function expectNumbersConsistent(table: TestTable, accountIds: stri
       expect(marker, `${where}: no numbers, no default marker`).toBeUndefined();
     }
 
-    const gauge = await get(table, keys.gaugeQuota(accountId, 'additionalNumbers'));
+    const gauge = await get(table, entities.gaugeQuota.key({ accountId, resource: 'additionalNumbers' }));
     expect(gauge, `${where}: has an additionalNumbers gauge`).toBeDefined();
     expect(gauge!.used, `${where}: gauge used = non-default numbers`).toBe(numbers.length - defaults.length);
     expect(gauge!.remaining, `${where}: gauge remaining = limit - used`).toBe((gauge!.limit as number) - (gauge!.used as number));
@@ -96,7 +96,7 @@ export async function expectNumbersConsistent(table: TestTable, accountIds: stri
     (numbersByAccount.get(accountId) ?? []).some((n) => n.whatsapp_phno === phno && (phoneNumberId === undefined || n.phoneNumberId === phoneNumberId));
 
   for (const phno of involved.phnos ?? []) {
-    const claim = await get(table, keys.numberClaim(phno));
+    const claim = await get(table, entities.numberClaim.key({ whatsappPhno: phno }));
     const holders = accountIds.filter((a) => owns(a, phno));
     expect(holders.length, `number ${phno} is connected to at most one account`).toBeLessThanOrEqual(1);
     if (claim && accountIds.includes(claim.accountId as string)) {
@@ -105,17 +105,18 @@ export async function expectNumbersConsistent(table: TestTable, accountIds: stri
     if (!claim) expect(holders, `number ${phno} without claim is connected nowhere`).toEqual([]);
   }
   for (const phoneNumberId of involved.phoneNumberIds ?? []) {
-    const route = await get(table, keys.phoneNumberIdRoute(phoneNumberId));
+    const key = entities.phoneNumberIdRoute.key({ phoneNumberId });
+    const route = await get(table, key);
     if (route && accountIds.includes(route.accountId as string)) {
-      expect(owns(route.accountId as string, route.whatsapp_phno as string, phoneNumberId), `route PNID#${phoneNumberId} is no orphan`).toBe(true);
+      expect(owns(route.accountId as string, route.whatsapp_phno as string, phoneNumberId), `route ${key.pk} is no orphan`).toBe(true);
     }
     if (!route) {
       const holders = accountIds.filter((a) => (numbersByAccount.get(a) ?? []).some((n) => n.phoneNumberId === phoneNumberId));
-      expect(holders, `no route PNID#${phoneNumberId}, so no number uses it`).toEqual([]);
+      expect(holders, `no route ${key.pk}, so no number uses it`).toEqual([]);
     }
   }
   for (const wabaId of involved.wabaIds ?? []) {
-    for (const route of await query(table, keys.wabaRoutes(wabaId))) {
+    for (const route of await query(table, entities.wabaRoute.partition({ wabaId }))) {
       if (!accountIds.includes(route.accountId as string)) continue;
       expect(owns(route.accountId as string, route.whatsapp_phno as string), `route ${route.pk}/${route.sk} is no orphan`).toBe(true);
     }

@@ -7,8 +7,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { BusEvent } from '../../schemas/events.js';
-import { keys } from '../../schemas/table.js';
+import type { BusEvent } from '../../schemas/events/contract.js';
+import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import type { ChannelStatusChange, ChannelStatusWriter } from '../../functions/core/channel-status.js';
 import type { NumberRoute, NumberRouteLookup } from '../../functions/core/ingestion.js';
 import type { EventPublisher } from '../../functions/core/ports.js';
@@ -48,8 +48,8 @@ export const FIXTURE_ROUTES = {
 /** Writes a number's two route rows as the numbers feature does (PNID route + WABA route). */
 export async function seedRoute(doc: DynamoDBDocumentClient, tableName: string, route: NumberRoute): Promise<void> {
   const attributes = { ...route };
-  await doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.phoneNumberIdRoute(route.phoneNumberId), ...attributes } }));
-  await doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.wabaRoute(route.wabaId, route.whatsapp_phno), ...attributes } }));
+  await doc.send(new PutCommand({ TableName: tableName, Item: entities.phoneNumberIdRoute.item({ phoneNumberId: route.phoneNumberId }, attributes) }));
+  await doc.send(new PutCommand({ TableName: tableName, Item: entities.wabaRoute.item({ wabaId: route.wabaId, whatsappPhno: route.whatsapp_phno }, attributes) }));
 }
 
 /** A number item, as connecting a number leaves it (channel status included). */
@@ -58,7 +58,7 @@ export async function seedNumberItem(doc: DynamoDBDocumentClient, tableName: str
     new PutCommand({
       TableName: tableName,
       Item: {
-        ...keys.number(route.accountId, route.whatsapp_phno),
+        ...entities.number.key({ accountId: route.accountId, whatsappPhno: route.whatsapp_phno }),
         ...route,
         status: 'CONNECTED',
         messagingLimitTier: 'TIER_250',

@@ -1,6 +1,6 @@
 /** The sender's pacing, on a fake clock: evenly spaced slots, pushed back by a throttle. */
 import { describe, expect, it } from 'vitest';
-import { SendPacer } from '../../functions/core/sender.js';
+import { SendPacer } from '../../functions/core/send-pacing.js';
 
 function fakeTime() {
   let now = 0;

@@ -1,9 +1,11 @@
 /** Broadcast bodies and bus records: recipients normalised one way, records parsed by detail type. */
 import { describe, expect, it } from 'vitest';
 import { broadcastIdFor } from '../../functions/core/broadcasts.js';
-import { MalformedBroadcastRecord, parseBroadcastRecord } from '../../functions/broadcast/events.js';
+import { parseBroadcastRecord } from '../../functions/broadcast/events.js';
+import { MalformedBroadcastRecord } from '../../functions/core/errors.js';
 import { createBroadcastBody } from '../../schemas/broadcasts.js';
-import { DETAIL_TYPES, SOURCES } from '../../schemas/events.js';
+import { DETAIL_TYPES } from '../../schemas/events.js';
+import { SOURCES } from '../../schemas/events/contract.js';
 
 const body = (recipients: unknown) => createBroadcastBody.safeParse({ whatsapp_phno: '+1 555 000 1001', template: { name: 'promo', language: 'en_US' }, recipients });
 

@@ -1,7 +1,7 @@
 /** The local send queue: delivers chunk messages to the sender, redelivers failures, then dead-letters them. */
 import { describe, expect, it } from 'vitest';
 import type { SQSEvent } from 'aws-lambda';
-import { LocalSendQueue } from '../../local/send-queue.js';
+import { LocalSendQueue } from '../../functions/adapters/local/send-queue.js';
 
 const message = (chunk: number) => ({ accountId: 'acc_1', broadcastId: 'brd_1', chunk });
 

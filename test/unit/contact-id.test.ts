@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalWaId, contactIdentity, conversationIdOf, parseConversationId } from '../../functions/core/contact-id.js';
+import { contactIdentity } from '../../functions/core/contact-id.js';
+import { canonicalWaId, conversationIdOf, parseConversationId } from '../../schemas/whatsapp-ids.js';
 
 describe('canonicalWaId', () => {
   it('keeps digits only', () => {

@@ -3,7 +3,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FeatureUnavailable } from '../../functions/core/errors.js';
-import { FEATURES, featuresOf, isFeatureAvailable, requireFeature } from '../../functions/core/features.js';
+import { featuresOf, isFeatureAvailable, requireFeature } from '../../functions/core/features.js';
+import { FEATURES } from '../../schemas/words.js';
 
 const defaultNumber = { whatsapp_phno: '15550001001', isDefault: true };
 const additional = { whatsapp_phno: '15550001002', isDefault: false };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GraphClient, graphConfig } from '../../functions/adapters/graph/graph-client.js';
+import { GraphClient } from '../../functions/adapters/graph/graph-client.js';
+import { graphConfig } from '../../functions/commons/config.js';
 import { WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable, WindowClosed } from '../../functions/core/errors.js';
 
 interface Call {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayText, metaTime, preview, storedType } from '../../functions/core/inbox.js';
+import { displayText, metaTime, preview, storedType } from '../../functions/core/message-content.js';
 import { fixtureText } from '../support/inbox.js';
 
 /** The first message of a fixture's first change. */

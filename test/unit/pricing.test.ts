@@ -1,7 +1,7 @@
 /** The rate card: longest calling-code prefix, a default row, integer micros. */
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_RATE_CARD, type RateCard, affordablePrefix, callingCodeOf, priceOf, pricedCategory } from '../../functions/core/pricing.js';
-import { rateCardSchema } from '../../schemas/broadcasts.js';
+import { EXAMPLE_RATE_CARD, affordablePrefix, callingCodeOf, priceOf, pricedCategory } from '../../functions/core/pricing.js';
+import { type RateCard, rateCardSchema } from '../../schemas/rate-card.js';
 import { broadcastConfig } from '../../functions/commons/config.js';
 
 const card: RateCard = {

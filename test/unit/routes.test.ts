@@ -3,7 +3,8 @@
  * and where each webhook event goes (inbox, automation, broadcast).
  */
 import { describe, expect, it } from 'vitest';
-import { DETAIL_TYPES, SOURCES } from '../../schemas/events.js';
+import { DETAIL_TYPES } from '../../schemas/events.js';
+import { SOURCES } from '../../schemas/events/contract.js';
 import { type EventPattern, RULES, matches, rulesMatching } from '../../schemas/routes.js';
 
 const event = (detailType: string, detail: Record<string, unknown>, source: string = SOURCES.webhook) => ({ source, 'detail-type': detailType, detail });

@@ -3,6 +3,7 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gaugeQuota, ledgerEntry } from '../../functions/adapters/dynamo/entities/index.js';
 import { REPLAY, type TxPart, transact } from '../../functions/adapters/dynamo/transact.js';
 import { QuotaExceeded, ServiceBusy } from '../../functions/core/errors.js';
 
@@ -18,8 +19,8 @@ const cancelled = (codes: string[], item?: Record<string, unknown>) =>
   });
 
 const parts: TxPart[] = [
-  { item: { Put: { TableName: 't', Item: { pk: 'A#1', sk: 'LEDGER#k' } } }, onConditionFailed: () => REPLAY },
-  { item: { Update: { TableName: 't', Key: { pk: 'A#1', sk: 'QUOTA#users' }, UpdateExpression: 'SET used = used + :n' } }, onConditionFailed: (old?: Record<string, unknown>) => new QuotaExceeded('users', old?.limit as number, old?.used as number) },
+  { item: { Put: { TableName: 't', Item: ledgerEntry.key({ accountId: '1', idempotencyKey: 'k' }) } }, onConditionFailed: () => REPLAY },
+  { item: { Update: { TableName: 't', Key: gaugeQuota.key({ accountId: '1', resource: 'users' }), UpdateExpression: 'SET used = used + :n' } }, onConditionFailed: (old?: Record<string, unknown>) => new QuotaExceeded('users', old?.limit as number, old?.used as number) },
 ];
 
 describe('transact', () => {

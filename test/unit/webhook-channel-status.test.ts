@@ -3,7 +3,7 @@
  * the number's `status`, `messagingLimitTier` and `qualityRating`.
  */
 import { describe, expect, it } from 'vitest';
-import type { NumberUpdated } from '../../schemas/events.js';
+import type { NumberUpdated } from '../../schemas/events/number-updated.js';
 import { channelStatusChange, messagingLimitTier } from '../../functions/core/channel-status.js';
 
 const update = (field: string, value: Record<string, unknown>, occurredAt: string | null = '2026-11-27T10:00:00.000Z'): NumberUpdated => ({

@@ -1,13 +1,14 @@
 /**
- * `local/bus.ts`: the local EventBridge → SQS → Lambda path. Routes with the
+ * `functions/adapters/local/event-bus.ts`: the local EventBridge → SQS → Lambda path. Routes with the
  * shared patterns, hands consumers SQS records of EventBridge events,
  * redelivers what failed, and dead-letters what keeps failing.
  */
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { DETAIL_TYPES, SOURCES } from '../../schemas/events.js';
+import { DETAIL_TYPES } from '../../schemas/events.js';
+import { SOURCES } from '../../schemas/events/contract.js';
 import { EventsNotPublished } from '../../functions/core/errors.js';
-import { LocalBus } from '../../local/bus.js';
+import { LocalBus } from '../../functions/adapters/local/event-bus.js';
 
 const received = (eventId: string, detail: Record<string, unknown> = {}) => ({
   source: SOURCES.webhook,

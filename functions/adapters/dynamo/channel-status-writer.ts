@@ -1,5 +1,5 @@
 /**
- * Channel status on the number item (`keys.number`). Each attribute
+ * Channel status on the number item (the `number` entity). Each attribute
  * (`status`, `messagingLimitTier`, `qualityRating`, `lastChannelEvent`) is one
  * conditional update with its own clock (`{attribute}At`, Meta's time), so:
  * - only an existing number is touched, never created (`attribute_exists(pk)`);
@@ -7,10 +7,11 @@
  *   different attributes arriving out of order (a tier change delivered after
  *   a later account update) both apply.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../../schemas/table.js';
 import type { ChannelStatusChange, ChannelStatusOutcome, ChannelStatusWriter } from '../../core/channel-status.js';
+import { writeIf } from './conditional-write.js';
+// The webhook's bundle: the number entity alone, not every item type.
+import { number } from './entities/numbers.js';
 
 const ATTRIBUTES = ['status', 'messagingLimitTier', 'qualityRating', 'lastChannelEvent'] as const;
 
@@ -29,22 +30,19 @@ export class DynamoChannelStatusWriter implements ChannelStatusWriter {
   }
 
   private async set(change: ChannelStatusChange, attribute: (typeof ATTRIBUTES)[number], value: string): Promise<ChannelStatusOutcome> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.number(change.accountId, change.whatsapp_phno),
-          UpdateExpression: 'SET #value = :value, #at = :at',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#at) OR #at <= :at)',
-          ExpressionAttributeNames: { '#value': attribute, '#at': `${attribute}At` },
-          ExpressionAttributeValues: { ':value': value, ':at': change.at },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return 'applied';
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException) && (error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
-      return (error as ConditionalCheckFailedException).Item ? 'stale' : 'not-found';
-    }
+    const outcome = await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: number.key({ accountId: change.accountId, whatsappPhno: change.whatsapp_phno }),
+        UpdateExpression: 'SET #value = :value, #at = :at',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#at) OR #at <= :at)',
+        ExpressionAttributeNames: { '#value': attribute, '#at': `${attribute}At` },
+        ExpressionAttributeValues: { ':value': value, ':at': change.at },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    if (outcome.applied) return 'applied';
+    return outcome.existing ? 'stale' : 'not-found';
   }
 }

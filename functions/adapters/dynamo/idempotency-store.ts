@@ -5,10 +5,11 @@
  * (TTL), and an in-progress claim left by a crashed invocation can be taken
  * over once its lock times out.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { TTL_ATTRIBUTE, keys } from '../../../schemas/table.js';
+import { TTL_ATTRIBUTE } from '../../../schemas/table.js';
 import type { Clock, IdempotencyClaim, IdempotencyStore, StoredResponse } from '../../core/ports.js';
+import { writeIf } from './conditional-write.js';
+import { apiIdempotency } from './entities/accounts.js';
 
 export interface IdempotencyOptions {
   /** How long a completed answer is replayed. */
@@ -33,41 +34,36 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
 
   async claim(scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim> {
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.apiIdempotency(scope, key),
-            status: 'in_progress',
-            fingerprint,
-            lockedUntil: nowSeconds + this.lockSeconds,
-            [TTL_ATTRIBUTE]: nowSeconds + this.retentionSeconds,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now OR (#status = :inProgress AND lockedUntil < :now)',
-          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE, '#status': 'status' },
-          ExpressionAttributeValues: { ':now': nowSeconds, ':inProgress': 'in_progress' },
-        }),
-      );
-      return { state: 'claimed' };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    const claimed = await writeIf(
+      this.doc,
+      new PutCommand({
+        TableName: this.tableName,
+        Item: apiIdempotency.item(
+          { scope, idempotencyKey: key },
+          { status: 'in_progress', fingerprint, lockedUntil: nowSeconds + this.lockSeconds, [TTL_ATTRIBUTE]: nowSeconds + this.retentionSeconds },
+        ),
+        ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now OR (#status = :inProgress AND lockedUntil < :now)',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE, '#status': 'status' },
+        ExpressionAttributeValues: { ':now': nowSeconds, ':inProgress': 'in_progress' },
+      }),
+    );
+    if (claimed.applied) return { state: 'claimed' };
     const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.apiIdempotency(scope, key), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: apiIdempotency.key({ scope, idempotencyKey: key }), ConsistentRead: true }),
     );
     if (!Item) return this.claim(scope, key, fingerprint);
-    if (Item.status === 'completed') {
-      return { state: 'completed', fingerprint: Item.fingerprint as string, response: Item.response as StoredResponse };
+    const record = apiIdempotency.parse(Item);
+    if (record.status === 'completed') {
+      return { state: 'completed', fingerprint: record.fingerprint, response: record.response };
     }
-    return { state: 'in_progress', fingerprint: Item.fingerprint as string };
+    return { state: 'in_progress', fingerprint: record.fingerprint };
   }
 
   async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: keys.apiIdempotency(scope, key),
+        Key: apiIdempotency.key({ scope, idempotencyKey: key }),
         UpdateExpression: 'SET #status = :completed, #response = :response REMOVE lockedUntil',
         ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
         ExpressionAttributeValues: { ':completed': 'completed', ':response': response },
@@ -76,6 +72,6 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   }
 
   async release(scope: string, key: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.apiIdempotency(scope, key) }));
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: apiIdempotency.key({ scope, idempotencyKey: key }) }));
   }
 }

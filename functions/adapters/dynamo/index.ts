@@ -10,13 +10,12 @@ export { createDocumentClient } from './client.js';
 
 /** Every DynamoDB adapter over one table: what handlers, the local runtime and tests pass to core. */
 export function createDynamoAdapters(doc: DynamoDBDocumentClient, tableName: string, clock: Clock) {
-  const quotas = new DynamoQuotaStore(doc, tableName, clock);
   return {
-    quotas,
-    accounts: new DynamoAccountRepository(doc, tableName, quotas),
+    quotas: new DynamoQuotaStore(doc, tableName, clock),
+    accounts: new DynamoAccountRepository(doc, tableName, clock),
     idempotency: new DynamoIdempotencyStore(doc, tableName, clock),
-    numbers: new DynamoNumberRepository(doc, tableName, quotas, clock),
-    merges: new DynamoMergeRepository(doc, tableName, quotas, clock),
+    numbers: new DynamoNumberRepository(doc, tableName, clock),
+    merges: new DynamoMergeRepository(doc, tableName, clock),
   };
 }
 

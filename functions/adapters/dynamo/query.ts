@@ -1,12 +1,18 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, type PutCommand, QueryCommand, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { decodeCursor, encodeCursor } from './cursor.js';
+/**
+ * The reads the repositories share: a whole (small, bounded) partition, and
+ * one page of a listing, whose cursor is always checked (`startKeyFor`).
+ */
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type * as z from 'zod';
+import { TABLE } from '../../../schemas/table.js';
+import type { Page, PageRequest } from '../../core/ports.js';
+import { type AnyEntity, type ListQuery, encodeCursor, startKeyFor } from './cursor.js';
 
 /**
  * Every page of one partition, optionally narrowed to a sort-key prefix,
  * strongly consistent: for the small, bounded sets an access pattern reads
  * whole (an account's numbers, templates, spend rows; a WABA's routes; a
- * broadcast's counter shards). Paginated listings use cursors instead.
+ * broadcast's counter shards). Paginated listings use `queryPage` instead.
  */
 export async function* queryPartition(
   doc: DynamoDBDocumentClient,
@@ -19,7 +25,8 @@ export async function* queryPartition(
     const page = await doc.send(
       new QueryCommand({
         TableName: tableName,
-        KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        KeyConditionExpression: skPrefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+        ExpressionAttributeNames: skPrefix ? { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey } : { '#pk': TABLE.partitionKey },
         ExpressionAttributeValues: skPrefix ? { ':pk': pk, ':prefix': skPrefix } : { ':pk': pk },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
@@ -38,36 +45,29 @@ export async function queryAll(doc: DynamoDBDocumentClient, tableName: string, p
 }
 
 /**
- * One page of an account's items on a GSI, newest first: the whole account
- * (`gsi1`) or one of its numbers (`gsi2`), as the ledger and broadcast listings read them.
+ * One page of a listing, parsed by its entity: on the table (a partition,
+ * optionally a sort-key prefix) or on one of the entity's indexes. Index
+ * reads are eventually consistent, as GSIs are; nothing decides on a listing.
  */
-export async function queryNewestFirst(
+export async function queryPage<E extends AnyEntity>(
   doc: DynamoDBDocumentClient,
   tableName: string,
-  index: { name: 'gsi1' | 'gsi2'; pk: string },
-  page: { limit: number; cursor?: string },
-): Promise<{ items: Record<string, unknown>[]; nextCursor: string | null }> {
+  query: ListQuery<E> & { newestFirst?: boolean },
+  page: PageRequest,
+): Promise<Page<z.output<E['schema']>>> {
+  const pk = query.index ? query.index.attributes.pk : TABLE.partitionKey;
+  const prefixed = !query.index && query.skPrefix !== undefined;
   const { Items, LastEvaluatedKey } = await doc.send(
     new QueryCommand({
       TableName: tableName,
-      IndexName: index.name,
-      KeyConditionExpression: `${index.name}pk = :pk`,
-      ExpressionAttributeValues: { ':pk': index.pk },
-      ScanIndexForward: false,
+      ...(query.index ? { IndexName: query.index.indexName } : {}),
+      KeyConditionExpression: prefixed ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+      ExpressionAttributeNames: prefixed ? { '#pk': pk, '#sk': TABLE.sortKey } : { '#pk': pk },
+      ExpressionAttributeValues: prefixed ? { ':pk': query.partition, ':prefix': query.skPrefix } : { ':pk': query.partition },
+      ScanIndexForward: !query.newestFirst,
       Limit: page.limit,
-      ExclusiveStartKey: decodeCursor(page.cursor),
+      ExclusiveStartKey: startKeyFor(page.cursor, query),
     }),
   );
-  return { items: Items ?? [], nextCursor: encodeCursor(LastEvaluatedKey) };
-}
-
-/** Runs one conditional write: `true` when applied, `false` when its condition said no. */
-export async function writeIf(doc: DynamoDBDocumentClient, command: PutCommand | UpdateCommand): Promise<boolean> {
-  try {
-    await doc.send(command as UpdateCommand);
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return { items: (Items ?? []).map((item) => query.entity.parse(item)), nextCursor: encodeCursor(LastEvaluatedKey) };
 }

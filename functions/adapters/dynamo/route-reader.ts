@@ -5,24 +5,16 @@
  * Meta sends many deliveries a second, all for the same numbers.
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
-import { keys } from '../../../schemas/table.js';
+import { MalformedItem } from '../../core/errors.js';
 import type { NumberRoute, NumberRouteLookup } from '../../core/ingestion.js';
+// The webhook's bundle: the route entities alone, not every item type.
+import { phoneNumberIdRoute, wabaRoute } from './entities/numbers.js';
 import { queryAll } from './query.js';
 
 /** A route row as the numbers feature writes it. A row that does not match is a bug worth a 5xx and a retry, not a silent drop. */
-const routeRow = z.object({
-  accountId: z.string().min(1),
-  whatsapp_phno: z.string().min(1),
-  phoneNumberId: z.string().min(1),
-  wabaId: z.string().min(1),
-  isDefault: z.boolean(),
-  name: z.string().optional(),
-});
-
 function toRoute(item: Record<string, unknown>): NumberRoute {
-  const parsed = routeRow.safeParse(item);
-  if (!parsed.success) throw new Error(`Malformed route row ${String(item.pk)}/${String(item.sk)}: ${parsed.error.message}`);
+  const parsed = phoneNumberIdRoute.schema.safeParse(item);
+  if (!parsed.success) throw new MalformedItem(`route row ${String(item.pk)}/${String(item.sk)}`, parsed.error.message);
   return parsed.data;
 }
 
@@ -35,13 +27,13 @@ export class DynamoRouteReader implements NumberRouteLookup {
   async byPhoneNumberId(phoneNumberId: string): Promise<NumberRoute | undefined> {
     // Strongly consistent: a number connected a moment ago must route on its first message.
     const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.phoneNumberIdRoute(phoneNumberId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: phoneNumberIdRoute.key({ phoneNumberId }), ConsistentRead: true }),
     );
     return Item ? toRoute(Item) : undefined;
   }
 
   async byWaba(wabaId: string): Promise<NumberRoute[]> {
-    return (await queryAll(this.doc, this.tableName, keys.wabaRoutes(wabaId), keys.wabaRoutesPrefix())).map(toRoute);
+    return (await queryAll(this.doc, this.tableName, wabaRoute.partition({ wabaId }), wabaRoute.skPrefix())).map(toRoute);
   }
 }
 

@@ -9,8 +9,8 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ServiceBusy } from '../../core/errors.js';
+import { ServiceBusy, TransactionConditionFailed } from '../../core/errors.js';
+import { fromWire } from './wire.js';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -39,7 +39,7 @@ export async function transact(doc: DynamoDBDocumentClient, parts: TxPart[]): Pr
       if (failed >= 0) {
         const handler = parts[failed]?.onConditionFailed;
         const existing = reasons[failed]?.Item ? fromWire(reasons[failed].Item) : undefined;
-        const outcome = handler ? handler(existing) : new Error(`Condition failed on transaction item ${failed}`);
+        const outcome = handler ? handler(existing) : new TransactionConditionFailed(failed);
         if (outcome === REPLAY) return REPLAY;
         throw outcome;
       }
@@ -63,11 +63,4 @@ function withOldValues(item: TransactItem): TransactItem {
   const [kind, body] = Object.entries(item)[0] as [keyof TransactItem, Record<string, unknown>];
   if (kind === 'ConditionCheck' || !body) return item;
   return { [kind]: { ...body, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } } as TransactItem;
-}
-
-/** Cancellation reasons carry raw attribute values; the document client does not convert them. */
-function fromWire(item: Record<string, unknown>): Record<string, unknown> {
-  const values = Object.values(item);
-  const looksRaw = values.every((v) => v !== null && typeof v === 'object' && Object.keys(v as object).length === 1 && /^(S|N|B|BOOL|NULL|M|L|SS|NS|BS)$/.test(Object.keys(v as object)[0]!));
-  return looksRaw ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item;
 }

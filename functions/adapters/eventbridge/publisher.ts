@@ -14,9 +14,11 @@
  *   metric and the log line tell an operator).
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { BusEvent } from '../../../schemas/events.js';
+import type { BusEvent } from '../../../schemas/events/contract.js';
 import { EventsNotPublished } from '../../core/errors.js';
-import type { EventPublisher } from '../../core/ports.js';
+import type { EventKeys, EventPublisher, PublishProblem } from '../../core/ports.js';
+
+export type { PublishProblem };
 
 /** EventBridge's limits on one `PutEvents` request. */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
@@ -41,17 +43,6 @@ export interface EventBridgePublisherOptions {
   onProblem?: (problem: PublishProblem) => void;
 }
 
-/** Which event a problem is about: the keys every log line about an event carries. */
-export interface EventKeys {
-  eventId?: string;
-  accountId?: string;
-  whatsapp_phno?: string;
-}
-
-export type PublishProblem =
-  | ({ kind: 'oversize'; detailType: string; bytes: number } & EventKeys)
-  | ({ kind: 'entry-failed'; detailType: string; errorCode: string; attempt: number; final: boolean } & EventKeys)
-  | { kind: 'request-failed'; entries: number; error: string; attempt: number; final: boolean };
 
 interface Pending {
   entry: PutEventsRequestEntry;

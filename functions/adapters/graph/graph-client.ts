@@ -2,17 +2,16 @@
  * Meta's Graph API (WhatsApp Cloud API) behind the `MessageSender` port.
  *
  * Sends go out from one number: `POST {base}/{version}/{phoneNumberId}/messages`.
- * The version is pinned in config (`GRAPH_API_VERSION`) so a Meta release
- * never changes behaviour under us; the base URL is config too, so the local
- * runtime points it at its simulator. Meta's errors become typed errors;
- * throttling and 5xx are retried here with bounded, jittered backoff.
+ * Configuration comes in as options, read by the composition root: the
+ * version is pinned (`GRAPH_API_VERSION`) so a Meta release never changes
+ * behaviour under us, the base URL lets the local runtime point it at its
+ * simulator, and the access token is a getter (Secrets Manager in AWS, cached
+ * per container). Meta's errors become typed errors; throttling and 5xx are
+ * retried here with bounded, jittered backoff.
  */
-import * as z from 'zod';
 import { graphErrorResponse, graphSendResponse, graphTemplateResponse } from '../../../schemas/inbox.js';
-import { parseConfig } from '../../commons/config.js';
-import { resolveSecret } from '../../commons/secrets.js';
 import { WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable, WindowClosed } from '../../core/errors.js';
-import { isBusinessScopedUserId } from '../../core/contact-id.js';
+import { isBusinessScopedUserId } from '../../../schemas/whatsapp-ids.js';
 import type {
   MessageSender,
   SendTemplateRequest,
@@ -21,17 +20,6 @@ import type {
   SubmittedTemplate,
   TemplateDefinition,
 } from '../../core/messaging.js';
-
-const graphConfigSchema = z.object({
-  GRAPH_API_BASE_URL: z.url().default('https://graph.facebook.com'),
-  GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'e.g. v23.0').default('v23.0'),
-});
-
-export type GraphConfig = z.infer<typeof graphConfigSchema>;
-
-export function graphConfig(env: NodeJS.ProcessEnv = process.env): GraphConfig {
-  return parseConfig(graphConfigSchema, env);
-}
 
 /** Meta's error codes we act on (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes). */
 export const META_ERRORS = {
@@ -48,7 +36,7 @@ export const META_ERRORS = {
 export interface GraphClientOptions {
   baseUrl: string;
   version: string;
-  /** Resolved per call: the secret reader caches it per container. */
+  /** Read per request: the composition root's secret reader caches it per container. */
   accessToken: () => Promise<string>;
   fetch?: typeof fetch;
   /** Attempts per request, retries included. */
@@ -163,14 +151,4 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** The client for this container: config from the environment, token from Secrets Manager (or env locally). */
-export function createGraphClient(env: NodeJS.ProcessEnv = process.env): GraphClient {
-  const config = graphConfig(env);
-  return new GraphClient({
-    baseUrl: config.GRAPH_API_BASE_URL,
-    version: config.GRAPH_API_VERSION,
-    accessToken: () => resolveSecret('WHATSAPP_ACCESS_TOKEN', env),
-  });
 }

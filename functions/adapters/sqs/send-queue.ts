@@ -10,16 +10,10 @@
  */
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { SendChunkMessage } from '../../../schemas/broadcasts.js';
-import type { SendQueue } from '../../core/broadcasts.js';
+import type { SendQueue } from '../../core/broadcast-ports.js';
+import { MessagesNotEnqueued } from '../../core/errors.js';
 
 export const SEND_MESSAGE_BATCH_MAX = 10;
-
-export class MessagesNotEnqueued extends Error {
-  constructor(failed: number, total: number, reason: string) {
-    super(`${failed} of ${total} send-queue messages were not accepted: ${reason}`);
-    this.name = 'MessagesNotEnqueued';
-  }
-}
 
 export interface SqsSendQueueOptions {
   maxAttempts?: number;

@@ -6,9 +6,9 @@ import {
   createAccountBody,
   ledgerEntryView,
   ledgerQuery,
-  pageOf,
   topupBody,
-} from '../../../schemas/api.js';
+} from '../../../schemas/accounts.js';
+import { pageOf } from '../../../schemas/api.js';
 import { type AccountDeps, createAccount, getAccountView, listLedger, purchaseAddon, topUpCredits } from '../../core/accounts.js';
 import { defineRoute } from '../router.js';
 

@@ -1,6 +1,7 @@
-import { accountIdParams } from '../../../schemas/api.js';
+import { accountIdParams } from '../../../schemas/accounts.js';
 import { adminNumberParams, mergeBody, mergeView, removeNumberQuery } from '../../../schemas/numbers.js';
-import { type NumberDeps, mergeAccounts, removeNumber } from '../../core/numbers.js';
+import { type MergeDeps, mergeAccounts } from '../../core/merge.js';
+import { type NumberDeps, removeNumber } from '../../core/numbers.js';
 import { defineRoute } from '../router.js';
 
 /** Operator routes: numbers are removed and accounts merged by support staff, never by the account itself. */
@@ -19,7 +20,7 @@ export const adminNumberRoutes = [
       return { statusCode: 204 };
     },
   }),
-  defineRoute<NumberDeps, typeof mergeBody, never, typeof accountIdParams>({
+  defineRoute<MergeDeps, typeof mergeBody, never, typeof accountIdParams>({
     method: 'POST',
     path: '/v1/admin/accounts/{accountId}/merge',
     summary: 'Merge another account into this one: numbers, add-ons, credits, contacts, conversations, templates, automations. Re-runnable.',

@@ -6,7 +6,8 @@ import {
   createBroadcastBody,
   listBroadcastsQuery,
 } from '../../../schemas/broadcasts.js';
-import { type BroadcastApiDeps, createBroadcast, getBroadcast, listBroadcasts } from '../../core/broadcasts.js';
+import type { BroadcastApiDeps } from '../../core/broadcast-ports.js';
+import { createBroadcast, getBroadcast, listBroadcasts } from '../../core/broadcasts.js';
 import { defineRoute } from '../router.js';
 
 /** Broadcasts: sent from one number, measured and listed per number. */

@@ -10,9 +10,8 @@ import {
   replyAccepted,
   replyBody,
 } from '../../../schemas/inbox.js';
+import type { ConversationRef, InboxDeps } from '../../core/inbox-ports.js';
 import {
-  type ConversationRef,
-  type InboxDeps,
   assignConversation,
   contactViewOf,
   conversationViewOf,
@@ -22,7 +21,7 @@ import {
   markConversationRead,
   messageViewOf,
   sendReply,
-} from '../../core/inbox.js';
+} from '../../core/inbox-views.js';
 import { defineRoute } from '../router.js';
 
 type ConversationParams = { conversationId: { whatsappPhno: string; contactKey: string } };

@@ -1,9 +1,9 @@
 import type { AccountDeps } from '../../core/accounts.js';
 import type { Route, RouterDeps } from '../router.js';
-import type { NumberDeps } from '../../core/numbers.js';
-import type { InboxDeps } from '../../core/inbox.js';
-import type { TemplateDeps } from '../../core/templates.js';
-import type { BroadcastApiDeps } from '../../core/broadcasts.js';
+import type { MergeDeps } from '../../core/merge.js';
+import type { InboxDeps } from '../../core/inbox-ports.js';
+import type { TemplateDeps } from '../../core/template-ports.js';
+import type { BroadcastApiDeps } from '../../core/broadcast-ports.js';
 import { accountRoutes } from './accounts.js';
 import { adminNumberRoutes } from './admin-numbers.js';
 import { broadcastRoutes } from './broadcasts.js';
@@ -13,6 +13,6 @@ import { templateRoutes } from './templates.js';
 import { userAndTeamRoutes } from './users-teams.js';
 
 /** What the API's routes need, together. Each capability adds its deps and its route module here. */
-export type ApiDeps = AccountDeps & RouterDeps & NumberDeps & InboxDeps & TemplateDeps & BroadcastApiDeps;
+export type ApiDeps = AccountDeps & RouterDeps & MergeDeps & InboxDeps & TemplateDeps & BroadcastApiDeps;
 
 export const apiRoutes: Route<ApiDeps>[] = [...accountRoutes, ...userAndTeamRoutes, ...numberRoutes, ...adminNumberRoutes, ...inboxRoutes, ...templateRoutes, ...broadcastRoutes];

@@ -17,7 +17,8 @@ import {
   updateNumber,
 } from '../../core/numbers.js';
 import type { ConnectNumberBody } from '../../../schemas/numbers.js';
-import { type TemplateDeps, syncTemplatesToNumber } from '../../core/templates.js';
+import type { TemplateDeps } from '../../core/template-ports.js';
+import { syncTemplatesToNumber } from '../../core/templates.js';
 import { defineRoute } from '../router.js';
 
 function toConnect(body: ConnectNumberBody): NumberToConnect {

@@ -1,5 +1,6 @@
-import { createTemplateBody, templateList, templateSubmittedView } from '../../../schemas/broadcasts.js';
-import { type TemplateDeps, listTemplates, submitTemplate } from '../../core/templates.js';
+import { createTemplateBody, templateList, templateSubmittedView } from '../../../schemas/templates.js';
+import type { TemplateDeps } from '../../core/template-ports.js';
+import { listTemplates, submitTemplate } from '../../core/templates.js';
 import { defineRoute } from '../router.js';
 
 /** Templates: submitted once to every connected number (once per WABA), listed with a status per number. */

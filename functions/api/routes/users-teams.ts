@@ -1,4 +1,4 @@
-import { addTeamBody, addUserBody, teamIdParams, teamView, userIdParams, userView } from '../../../schemas/api.js';
+import { addTeamBody, addUserBody, teamIdParams, teamView, userIdParams, userView } from '../../../schemas/accounts.js';
 import { type AccountDeps, addTeam, addUser, removeTeam, removeUser } from '../../core/accounts.js';
 import { defineRoute } from '../router.js';
 

@@ -9,8 +9,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { SendChunkMessage } from '../schemas/broadcasts.js';
-import type { SendQueue } from '../functions/core/broadcasts.js';
+import type { SendChunkMessage } from '../../../schemas/broadcasts.js';
+import type { SendQueue } from '../../core/broadcast-ports.js';
+import { InternalError } from '../../core/errors.js';
 
 export type SendQueueConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
@@ -66,7 +67,7 @@ export class LocalSendQueue implements SendQueue {
   }
 
   async enqueue(messages: SendChunkMessage[]): Promise<void> {
-    if (this.stopped) throw new Error('The local send queue is stopped.');
+    if (this.stopped) throw new InternalError('The local send queue is stopped.');
     for (const message of messages) this.ready.push({ messageId: randomUUID(), body: JSON.stringify(message), receive: 1 });
     this.pump();
   }

@@ -14,11 +14,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { BusEvent } from '../schemas/events.js';
-import { type EventPattern, RULES, matches } from '../schemas/routes.js';
-import { PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from '../functions/adapters/eventbridge/publisher.js';
-import { EventsNotPublished } from '../functions/core/errors.js';
-import type { EventPublisher } from '../functions/core/ports.js';
+import type { BusEvent } from '../../../schemas/events/contract.js';
+import { type EventPattern, RULES, matches } from '../../../schemas/routes.js';
+import { PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from '../eventbridge/publisher.js';
+import { EventsNotPublished, InternalError } from '../../core/errors.js';
+import type { EventPublisher } from '../../core/ports.js';
 
 /** What a Lambda behind an SQS queue is: a batch in, the failed message ids out. */
 export type BusConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
@@ -116,7 +116,7 @@ export class LocalBus implements EventPublisher {
    * Returns a function that detaches it.
    */
   register(rule: string, consumer: BusConsumer, name = `${rule}-consumer-${this.targets.length + 1}`): () => void {
-    if (!(rule in this.rules)) throw new Error(`Unknown rule "${rule}"; known: ${Object.keys(this.rules).join(', ')}`);
+    if (!(rule in this.rules)) throw new InternalError(`Unknown rule "${rule}"; known: ${Object.keys(this.rules).join(', ')}`);
     const target: Target = { rule, name, consumer, queue: [], active: 0 };
     this.targets.push(target);
     return () => {

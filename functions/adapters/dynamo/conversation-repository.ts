@@ -1,0 +1,180 @@
+/**
+ * The inbox's conversations on DynamoDB. The last-message fields and both
+ * index sort keys move together, only to a later `lastMessageKey`; the
+ * service window only to a later time: separate conditional updates, so a
+ * late or repeated message never moves a conversation back.
+ */
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conversationIdOf } from '../../../schemas/whatsapp-ids.js';
+import type { ConversationAdvance, ConversationRef, StoredConversation } from '../../core/inbox-ports.js';
+import type { Page, PageRequest } from '../../core/ports.js';
+import { writeIf } from './conditional-write.js';
+import * as entities from './entities/index.js';
+import { queryPage } from './query.js';
+import type { TransactItem } from './transact.js';
+import { ifNotExists, increment, updateExpression } from './update-expression.js';
+
+const { gsi1: byAccount, gsi2: byNumber } = entities.conversation.indexes;
+
+/** What a message tells its conversation when it is recorded. */
+export interface ConversationTouch {
+  identity: { waId?: string; userId?: string };
+  rawWaId?: string;
+  contactName?: string;
+  lastMessage: { at: string; wamid: string; preview: string; direction: string };
+  windowOpenUntil?: string;
+  unreadIncrement: boolean;
+}
+
+export function conversationKey(ref: ConversationRef) {
+  return entities.conversation.key({ accountId: ref.accountId, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey });
+}
+
+/**
+ * The conversation's create-or-touch update, for the message's transaction:
+ * identity fields set, everything a new conversation needs set only if
+ * missing (`if_not_exists`), the unread count raised when asked. Forward moves
+ * of an existing one are `advanceConversation`'s.
+ */
+export function conversationUpsert(tableName: string, ref: ConversationRef, touch: ConversationTouch, now: string): NonNullable<TransactItem['Update']> {
+  const { accountId, whatsappPhno, contactKey } = ref;
+  const { at, wamid, preview, direction } = touch.lastMessage;
+  const order = byAccount.sk.build({ lastMessageAt: at, whatsappPhno, contactKey });
+  return {
+    TableName: tableName,
+    Key: conversationKey(ref),
+    ...updateExpression({
+      set: {
+        type: entities.conversation.type,
+        accountId,
+        whatsapp_phno: whatsappPhno,
+        contactKey,
+        conversationId: conversationIdOf(whatsappPhno, contactKey),
+        createdAt: ifNotExists(now),
+        unreadCount: touch.unreadIncrement ? increment(1) : ifNotExists(0),
+        waId: touch.identity.waId || undefined,
+        userId: touch.identity.userId || undefined,
+        lastWaId: touch.rawWaId || undefined,
+        contactName: touch.contactName ? ifNotExists(touch.contactName) : undefined,
+        [byAccount.attributes.pk]: byAccount.partition({ accountId }),
+        [byNumber.attributes.pk]: byNumber.partition({ accountId, whatsappPhno }),
+        [byAccount.attributes.sk]: ifNotExists(order),
+        [byNumber.attributes.sk]: ifNotExists(order),
+        lastMessageAt: ifNotExists(at),
+        lastMessageKey: ifNotExists(entities.lastMessageKey(at, wamid)),
+        lastMessagePreview: ifNotExists(preview),
+        lastMessageDirection: ifNotExists(direction),
+        windowOpenUntil: touch.windowOpenUntil ? ifNotExists(touch.windowOpenUntil) : undefined,
+      },
+    }),
+  };
+}
+
+export class DynamoConversationRepository {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async advanceConversation(advance: ConversationAdvance): Promise<void> {
+    const key = conversationKey(advance);
+    const moves: Promise<unknown>[] = [];
+    if (advance.lastMessage) {
+      const { at, wamid, preview, direction } = advance.lastMessage;
+      const order = byAccount.sk.build({ lastMessageAt: at, whatsappPhno: advance.whatsappPhno, contactKey: advance.contactKey });
+      const messageKey = entities.lastMessageKey(at, wamid);
+      const update = updateExpression(
+        {
+          set: {
+            lastMessageAt: at,
+            lastMessageKey: messageKey,
+            lastMessagePreview: preview,
+            lastMessageDirection: direction,
+            [byAccount.attributes.sk]: order,
+            [byNumber.attributes.sk]: order,
+            contactName: advance.contactName || undefined,
+          },
+        },
+        // Only a later message moves the conversation (and its place in the newest-first indexes).
+        { expression: 'attribute_exists(pk) AND (attribute_not_exists(lastMessageKey) OR lastMessageKey < :key)', values: { ':key': messageKey } },
+      );
+      moves.push(writeIf(this.doc, new UpdateCommand({ TableName: this.tableName, Key: key, ...update })));
+    }
+    if (advance.windowOpenUntil) {
+      moves.push(
+        writeIf(
+          this.doc,
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET windowOpenUntil = :w',
+            // The window never closes earlier because an older message arrived late.
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(windowOpenUntil) OR windowOpenUntil < :w)',
+            ExpressionAttributeValues: { ':w': advance.windowOpenUntil },
+          }),
+        ),
+      );
+    }
+    await Promise.all(moves);
+  }
+
+  async getConversation(ref: ConversationRef): Promise<StoredConversation | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: conversationKey(ref), ConsistentRead: true }));
+    return Item ? toConversation(Item) : undefined;
+  }
+
+  /** Newest first: every conversation of the account (gsi1), or one number's (gsi2). */
+  async listConversations(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredConversation>> {
+    const { whatsappPhno } = filter;
+    const query =
+      whatsappPhno !== undefined
+        ? { index: byNumber, partition: byNumber.partition({ accountId, whatsappPhno }) }
+        : { index: byAccount, partition: byAccount.partition({ accountId }) };
+    const { items, nextCursor } = await queryPage(this.doc, this.tableName, { entity: entities.conversation, ...query, newestFirst: true }, page);
+    return { items: items.map(fromParsed), nextCursor };
+  }
+
+  assignTeam(ref: ConversationRef, teamId: string): Promise<StoredConversation | undefined> {
+    return this.updateExisting(ref, 'SET assignedTeamId = :team', { ':team': teamId });
+  }
+
+  markRead(ref: ConversationRef): Promise<StoredConversation | undefined> {
+    return this.updateExisting(ref, 'SET unreadCount = :zero', { ':zero': 0 });
+  }
+
+  private async updateExisting(ref: ConversationRef, expression: string, values: Record<string, unknown>): Promise<StoredConversation | undefined> {
+    const outcome = await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: conversationKey(ref),
+        UpdateExpression: expression,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return outcome.applied && outcome.attributes ? toConversation(outcome.attributes) : undefined;
+  }
+}
+
+function toConversation(item: Record<string, unknown>): StoredConversation {
+  return fromParsed(entities.conversation.parse(item));
+}
+
+function fromParsed(item: ReturnType<typeof entities.conversation.parse>): StoredConversation {
+  const optional = { waId: item.waId, userId: item.userId, lastWaId: item.lastWaId, contactName: item.contactName, lastMessageAt: item.lastMessageAt };
+  const more = { lastMessagePreview: item.lastMessagePreview, assignedTeamId: item.assignedTeamId, windowOpenUntil: item.windowOpenUntil };
+  return {
+    accountId: item.accountId,
+    whatsappPhno: item.whatsapp_phno,
+    contactKey: item.contactKey,
+    unreadCount: item.unreadCount,
+    ...definedOnly({ ...optional, ...more }),
+  };
+}
+
+/** The attributes that are there: an absent one stays absent rather than `undefined`. */
+function definedOnly<T extends Record<string, string | undefined>>(values: T): Partial<Record<keyof T, string>> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<Record<keyof T, string>>;
+}

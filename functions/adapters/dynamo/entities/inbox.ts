@@ -1,0 +1,118 @@
+/**
+ * The team inbox's items (docs/data-model.md, "Team inbox"): contacts (and
+ * their BSUID links), conversations, messages, the wamid pointers that lead a
+ * status to its message, and the consumer's dedupe records.
+ */
+import * as z from 'zod';
+import type { MessageStatus } from '../../../../schemas/inbox.js';
+import type { Direction } from '../../../core/inbox-ports.js';
+import { ACCOUNT_PARTITION } from './account-partition.js';
+import { defineEntity, word } from './entity.js';
+
+/** A contact of one number: the same person writing to two numbers is two contacts. */
+export const contact = defineEntity({
+  type: 'contact',
+  key: { pk: ACCOUNT_PARTITION, sk: 'CONTACT#{whatsappPhno}#{contactKey}' },
+  schema: z.object({
+    accountId: z.string(),
+    whatsapp_phno: z.string(),
+    contactKey: z.string(),
+    waId: z.string().optional(),
+    userId: z.string().optional(),
+    name: z.string().optional(),
+    attributes: z.record(z.string(), z.unknown()).default({}),
+    firstSeenAt: z.string(),
+    lastSeenAt: z.string(),
+  }),
+});
+
+/** A BSUID seen next to a number: a later username-only message from it finds the same contact. */
+export const contactUserId = defineEntity({
+  type: 'contactUserId',
+  key: { pk: ACCOUNT_PARTITION, sk: 'CONTACTUSER#{whatsappPhno}#{userId}' },
+  schema: z.object({ contactKey: z.string() }),
+});
+
+/** Conversations sort newest first by their last message: every one of the account (gsi1), or one number's (gsi2). */
+const CONVERSATION_ORDER = '{lastMessageAt}#{whatsappPhno}#{contactKey}';
+
+const optionalText = z.unknown().optional().transform((value) => (typeof value === 'string' ? value : undefined));
+
+/** `{at}#{wamid}` of a conversation's last message: its last-message fields move only to a later one. */
+export function lastMessageKey(at: string, wamid: string): string {
+  return `${at}#${wamid}`;
+}
+
+export const conversation = defineEntity({
+  type: 'conversation',
+  key: { pk: ACCOUNT_PARTITION, sk: 'CONV#{whatsappPhno}#{contactKey}' },
+  indexes: {
+    gsi1: { pk: 'A#{accountId}#CONV', sk: CONVERSATION_ORDER },
+    gsi2: { pk: 'A#{accountId}#CONV#{whatsappPhno}', sk: CONVERSATION_ORDER },
+  },
+  schema: z.object({
+    accountId: z.string(),
+    whatsapp_phno: z.string(),
+    contactKey: z.string(),
+    conversationId: z.string().optional(),
+    unreadCount: z.unknown().optional().transform((value) => Number(value ?? 0)),
+    waId: optionalText,
+    userId: optionalText,
+    lastWaId: optionalText,
+    contactName: optionalText,
+    createdAt: optionalText,
+    lastMessageAt: optionalText,
+    lastMessageKey: optionalText,
+    lastMessagePreview: optionalText,
+    lastMessageDirection: optionalText,
+    assignedTeamId: optionalText,
+    windowOpenUntil: optionalText,
+  }),
+});
+
+/** One partition per conversation, oldest first. */
+export const message = defineEntity({
+  type: 'message',
+  key: { pk: 'C#{accountId}#{whatsappPhno}#{contactKey}', sk: 'M#{timestamp}#{wamid}' },
+  schema: z.object({
+    accountId: z.string().optional(),
+    whatsapp_phno: z.string().optional(),
+    phoneNumberId: z.string().optional(),
+    contactKey: z.string().optional(),
+    wamid: z.string(),
+    direction: word<Direction>(),
+    messageType: z.string(),
+    text: z.string().default(''),
+    timestamp: z.string(),
+    status: word<MessageStatus>(),
+    statusRank: z.number().optional(),
+    statusAt: z.string().optional(),
+    content: z.record(z.string(), z.unknown()).optional(),
+    receivedAt: z.string().optional(),
+    bizOpaqueCallbackData: z.string().optional(),
+    broadcastId: z.string().optional(),
+    error: z.object({ code: z.number().nullish(), title: z.string().nullish() }).optional(),
+  }),
+});
+
+/** Leads a status, which names only the wamid, to its message item. */
+export const wamidPointer = defineEntity({
+  type: 'wamidPointer',
+  key: { pk: 'WAMID#{phoneNumberId}#{wamid}', sk: 'WAMID' },
+  schema: z.object({
+    messagePk: z.string(),
+    messageSk: z.string(),
+    accountId: z.string(),
+    whatsapp_phno: z.string().optional(),
+    contactKey: z.string().optional(),
+    createdAt: z.string().optional(),
+    expiresAt: z.number().optional(),
+  }),
+});
+
+/** An event a consumer has handled, scoped by number: each consumer dedupes under its own sort key. */
+export const consumerDedupe = defineEntity({
+  type: 'dedupe',
+  key: { pk: 'DEDUP#{phoneNumberId}#{eventId}', sk: '{consumer}' },
+  schema: z.object({ wamid: z.string(), at: z.string(), expiresAt: z.number() }),
+});

@@ -1,0 +1,14 @@
+/**
+ * Every item type of the one table (docs/data-model.md, "Item catalogue"),
+ * as entities: the repositories, the tests and the local runtime build keys
+ * and read items through these definitions only.
+ */
+export { ACCOUNT_PARTITION } from './account-partition.js';
+export { account, accountCreation, apiIdempotency, team, user, userEmail } from './accounts.js';
+export { automation } from './automations.js';
+export { FAILED_PREFIX, broadcast, broadcastChunk, broadcastCounter, broadcastRecipient, broadcastWamid } from './broadcasts.js';
+export { type Entity, type KeyParts, defineEntity, word } from './entity.js';
+export { consumerDedupe, contact, contactUserId, conversation, lastMessageKey, message, wamidPointer } from './inbox.js';
+export { defaultNumber, mergeProgress, number, numberClaim, phoneNumberIdRoute, sendingSide, wabaRoute } from './numbers.js';
+export { creditPool, gaugeQuota, ledgerEntry, numberSpend, periodQuota, reservation } from './quotas.js';
+export { template } from './templates.js';

@@ -1,0 +1,253 @@
+/**
+ * The inbox's messages on DynamoDB: one partition per conversation.
+ *
+ * - Inbound: dedupe record + message + conversation (unread +1) in one
+ *   transaction; the dedupe record's `attribute_not_exists` makes a
+ *   redelivery change nothing.
+ * - Outbound and statuses: a wamid pointer names the message item; whichever
+ *   of the send and its first status comes first creates pointer and item
+ *   together, the other completes the item. Statuses apply only when their
+ *   rank is higher than the stored one.
+ */
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { MessageNotRecorded } from '../../core/errors.js';
+import {
+  type ConversationRef,
+  DEDUPE_RETENTION_SECONDS,
+  type InboundMessage,
+  type OutboundMessage,
+  SERVICE_WINDOW_MS,
+  type StatusChange,
+  type StoredMessage,
+} from '../../core/inbox-ports.js';
+import { preview } from '../../core/message-content.js';
+import type { Clock, Page, PageRequest } from '../../core/ports.js';
+import { writeIf } from './conditional-write.js';
+import { conversationUpsert } from './conversation-repository.js';
+import * as entities from './entities/index.js';
+import { queryPage } from './query.js';
+import { REPLAY, type TxPart, transact } from './transact.js';
+import { putNew } from './transaction-parts.js';
+import { ifNotExists, updateExpression } from './update-expression.js';
+
+/** Statuses come for weeks at most; the pointer that finds their message can go after this. */
+const POINTER_RETENTION_SECONDS = 90 * 24 * 60 * 60;
+
+/** The consumer's name in its dedupe records' sort key. */
+const CONSUMER = 'inbox';
+
+type Key = { pk: string; sk: string };
+
+export class DynamoMessageRepository {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async recordInbound(message: InboundMessage): Promise<'recorded' | 'duplicate'> {
+    const now = this.clock.now();
+    const dedupe = entities.consumerDedupe.item(
+      { phoneNumberId: message.phoneNumberId, eventId: message.eventId, consumer: CONSUMER },
+      { wamid: message.wamid, at: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + DEDUPE_RETENTION_SECONDS },
+    );
+    const stored = entities.message.item(messageParts(message, message.timestamp, message.wamid), {
+      accountId: message.accountId,
+      whatsapp_phno: message.whatsappPhno,
+      phoneNumberId: message.phoneNumberId,
+      contactKey: message.contactKey,
+      wamid: message.wamid,
+      direction: 'in',
+      messageType: message.messageType,
+      text: message.text,
+      timestamp: message.timestamp,
+      status: 'received',
+      statusRank: 0,
+      content: message.content,
+      receivedAt: message.receivedAt,
+    });
+    const conversation = conversationUpsert(
+      this.tableName,
+      message,
+      {
+        identity: message.identity,
+        rawWaId: message.rawWaId,
+        contactName: message.contactName,
+        lastMessage: { at: message.timestamp, wamid: message.wamid, preview: preview(message.text), direction: 'in' },
+        windowOpenUntil: new Date(Date.parse(message.timestamp) + SERVICE_WINDOW_MS).toISOString(),
+        unreadIncrement: true,
+      },
+      now.toISOString(),
+    );
+    const result = await transact(this.doc, [
+      putNew(this.tableName, dedupe, replay),
+      putNew(this.tableName, stored, replay),
+      { item: { Update: conversation } },
+    ]);
+    return result === REPLAY ? 'duplicate' : 'recorded';
+  }
+
+  async recordOutbound(message: OutboundMessage): Promise<void> {
+    const messageKey = entities.message.key(messageParts(message, message.timestamp, message.wamid));
+    const content = {
+      type: entities.message.type,
+      accountId: message.accountId,
+      whatsapp_phno: message.whatsappPhno,
+      phoneNumberId: message.phoneNumberId,
+      contactKey: message.contactKey,
+      wamid: message.wamid,
+      direction: 'out' as const,
+      messageType: message.messageType,
+      text: message.text,
+      timestamp: message.timestamp,
+      ...(message.content ? { content: message.content } : {}),
+      ...(message.bizOpaqueCallbackData ? { bizOpaqueCallbackData: message.bizOpaqueCallbackData } : {}),
+    };
+    const conversation = conversationUpsert(
+      this.tableName,
+      message,
+      {
+        identity: message.identity,
+        lastMessage: { at: message.timestamp, wamid: message.wamid, preview: preview(message.text), direction: 'out' },
+        unreadIncrement: false,
+      },
+      this.clock.now().toISOString(),
+    );
+    const created = await transact(this.doc, [
+      this.pointerPut(message.phoneNumberId, message.wamid, messageKey, message),
+      putNew(this.tableName, { ...messageKey, ...content, status: 'accepted', statusRank: 0 }, replay),
+      { item: { Update: conversation } },
+    ]);
+    if (created === 'committed') return;
+
+    // A status (or an earlier attempt of this send) created the item first: fill in what the send knows, keep its status.
+    const pointer = await this.getPointer(message.phoneNumberId, message.wamid);
+    if (!pointer) throw new MessageNotRecorded(`The message ${message.wamid} was neither created nor found; retry.`);
+    const { timestamp: _listedUnder, ...known } = content; // the item keeps the time it is listed under
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: pointer,
+        ...updateExpression({ set: { status: ifNotExists('accepted'), statusRank: ifNotExists(0), ...known } }),
+      }),
+    );
+    await this.doc.send(new UpdateCommand(conversation));
+  }
+
+  async recordStatus(change: StatusChange): Promise<'applied' | 'stale'> {
+    // Two rounds at most: either the pointer exists, or we create it, or someone created it meanwhile.
+    for (let round = 0; round < 3; round++) {
+      const pointer = await this.getPointer(change.phoneNumberId, change.wamid);
+      if (pointer) return this.moveStatus(pointer, change);
+      if (!change.contactKey) {
+        // Nowhere to file it yet: failing lets the queue retry once the send is recorded.
+        throw new MessageNotRecorded(`Status ${change.status} of ${change.wamid} names no recipient and its message is not recorded yet.`);
+      }
+      const ref = { accountId: change.accountId, whatsappPhno: change.whatsappPhno, contactKey: change.contactKey };
+      const parts = messageParts(ref, change.at, change.wamid);
+      const created = await transact(this.doc, [
+        this.pointerPut(change.phoneNumberId, change.wamid, entities.message.key(parts), ref),
+        putNew(
+          this.tableName,
+          entities.message.item(parts, {
+            accountId: change.accountId,
+            whatsapp_phno: change.whatsappPhno,
+            phoneNumberId: change.phoneNumberId,
+            contactKey: change.contactKey,
+            wamid: change.wamid,
+            direction: 'out',
+            // What was sent is not known yet: the send, when recorded, fills it in.
+            messageType: 'unknown',
+            text: '',
+            timestamp: change.at,
+            ...statusAttributes(change),
+          }),
+          replay,
+        ),
+      ]);
+      if (created === 'committed') return 'applied';
+    }
+    throw new MessageNotRecorded(`The message ${change.wamid} could not be found or created; retry.`);
+  }
+
+  /** A conversation's messages, oldest first. */
+  async listMessages(ref: ConversationRef, page: PageRequest): Promise<Page<StoredMessage>> {
+    const partition = entities.message.partition({ accountId: ref.accountId, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey });
+    const { items, nextCursor } = await queryPage(this.doc, this.tableName, { entity: entities.message, partition, skPrefix: entities.message.skPrefix() }, page);
+    return { items: items.map(toMessage), nextCursor };
+  }
+
+  private async moveStatus(key: Key, change: StatusChange): Promise<'applied' | 'stale'> {
+    const outcome = await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        ...updateExpression(
+          { set: statusAttributes(change) },
+          // sent < delivered < read, failed outranks all: a late `sent` never downgrades a `read`.
+          { expression: 'attribute_exists(pk) AND (attribute_not_exists(statusRank) OR statusRank < :rank)', values: { ':rank': change.rank } },
+        ),
+      }),
+    );
+    return outcome.applied ? 'applied' : 'stale';
+  }
+
+  private pointerPut(phoneNumberId: string, wamid: string, messageKey: Key, ref: ConversationRef): TxPart {
+    const now = this.clock.now();
+    const pointer = entities.wamidPointer.item(
+      { phoneNumberId, wamid },
+      {
+        messagePk: messageKey.pk,
+        messageSk: messageKey.sk,
+        accountId: ref.accountId,
+        whatsapp_phno: ref.whatsappPhno,
+        contactKey: ref.contactKey,
+        createdAt: now.toISOString(),
+        expiresAt: Math.floor(now.getTime() / 1000) + POINTER_RETENTION_SECONDS,
+      },
+    );
+    return putNew(this.tableName, pointer, replay);
+  }
+
+  /** The key of the message item an outbound wamid names, if a send or a status recorded it. */
+  private async getPointer(phoneNumberId: string, wamid: string): Promise<Key | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: entities.wamidPointer.key({ phoneNumberId, wamid }), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const { messagePk, messageSk } = entities.wamidPointer.parse(Item);
+    return { pk: messagePk, sk: messageSk };
+  }
+}
+
+/** A failed `attribute_not_exists` here means the same message was recorded before. */
+const replay = (): typeof REPLAY => REPLAY;
+
+/** Where a message is listed: its conversation's partition, by time then wamid. */
+function messageParts(ref: ConversationRef, timestamp: string, wamid: string) {
+  return { accountId: ref.accountId, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey, timestamp, wamid };
+}
+
+function statusAttributes(change: StatusChange) {
+  return {
+    status: change.status,
+    statusRank: change.rank,
+    statusAt: change.at,
+    ...(change.error ? { error: change.error } : {}),
+    ...(change.bizOpaqueCallbackData ? { bizOpaqueCallbackData: change.bizOpaqueCallbackData } : {}),
+    ...(change.broadcastId ? { broadcastId: change.broadcastId } : {}),
+  };
+}
+
+function toMessage(item: ReturnType<typeof entities.message.parse>): StoredMessage {
+  return {
+    wamid: item.wamid,
+    direction: item.direction,
+    messageType: item.messageType,
+    text: item.text,
+    status: item.status,
+    timestamp: item.timestamp,
+    ...(item.error ? { error: { code: item.error.code ?? null, title: item.error.title ?? null } } : {}),
+  };
+}

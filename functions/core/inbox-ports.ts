@@ -1,0 +1,178 @@
+/**
+ * The team inbox: contacts, conversations and messages of every connected
+ * number, each tagged with the number (`whatsapp_phno`) it belongs to.
+ *
+ * Meta delivers at least once and in any order, and so do EventBridge and SQS,
+ * so every use case here is idempotent and order-tolerant:
+ * - an inbound message is stored, and its conversation's unread count raised,
+ *   in one transaction guarded by a dedupe record (`phoneNumberId` + eventId);
+ * - conversation order, the 24-hour window and a contact's `lastSeenAt` only
+ *   move forward, by conditions on the stored values, and those forward moves
+ *   run again on every redelivery (they are idempotent), so a crash between
+ *   the transaction and them heals itself;
+ * - statuses only move forward by a condition on a numeric rank, and whichever
+ *   of a send or its first status arrives first creates the message item.
+ */
+import type { MessageStatus } from '../../schemas/inbox.js';
+import type { ContactIdentity } from './contact-id.js';
+import type { MessageSender } from './messaging.js';
+import type { AccountRepository, Clock, Page, PageRequest } from './ports.js';
+
+// ------------------------------------------------------------------- model
+
+export type Direction = 'in' | 'out';
+
+/** Statuses only move up this scale; `failed` outranks everything, so nothing follows it. */
+export const STATUS_RANK: Record<MessageStatus, number> = {
+  received: 0,
+  accepted: 0,
+  sent: 1,
+  delivered: 2,
+  read: 3,
+  failed: 4,
+};
+
+/** Meta's customer service window: free-form replies are allowed for 24 hours after the user last wrote. */
+export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** Dedupe records outlive Meta's 7 days of retries. */
+export const DEDUPE_RETENTION_SECONDS = 10 * 24 * 60 * 60;
+
+/** Where a conversation lives: one number and one contact of one account. */
+export interface ConversationRef {
+  accountId: string;
+  whatsappPhno: string;
+  contactKey: string;
+}
+
+export interface ContactSighting extends ConversationRef {
+  identity: ContactIdentity;
+  name?: string;
+  /** When the message that showed the contact was sent (ISO). */
+  seenAt: string;
+}
+
+export interface InboundMessage extends ConversationRef {
+  phoneNumberId: string;
+  eventId: string;
+  identity: ContactIdentity;
+  /** The sender as Meta wrote it: replies go back to exactly this address. */
+  rawWaId?: string;
+  contactName?: string;
+  wamid: string;
+  messageType: string;
+  text: string;
+  /** Meta's timestamp of the message (ISO). */
+  timestamp: string;
+  /** Meta's message object as received. */
+  content: Record<string, unknown>;
+  receivedAt: string;
+}
+
+export interface OutboundMessage extends ConversationRef {
+  phoneNumberId: string;
+  identity: ContactIdentity;
+  wamid: string;
+  messageType: string;
+  text: string;
+  /** When we sent it (ISO). */
+  timestamp: string;
+  content?: Record<string, unknown>;
+  bizOpaqueCallbackData?: string;
+}
+
+export interface StatusChange extends Omit<ConversationRef, 'contactKey'> {
+  /** The recipient's contact key; absent when Meta named no recipient (the message must then exist already). */
+  contactKey?: string;
+  phoneNumberId: string;
+  wamid: string;
+  status: Exclude<MessageStatus, 'received' | 'accepted'>;
+  rank: number;
+  /** Meta's timestamp of the status (ISO). */
+  at: string;
+  error?: { code: number | null; title: string | null };
+  bizOpaqueCallbackData?: string;
+  broadcastId?: string;
+}
+
+/** A forward-only move of a conversation: applied only where it is newer than what is stored. */
+export interface ConversationAdvance extends ConversationRef {
+  lastMessage?: { at: string; wamid: string; preview: string; direction: Direction };
+  windowOpenUntil?: string;
+  contactName?: string;
+}
+
+export interface StoredContact extends ConversationRef {
+  waId?: string;
+  userId?: string;
+  name?: string;
+  attributes: Record<string, unknown> & { whatsapp_phno: string };
+  firstSeenAt: string;
+  lastSeenAt: string;
+}
+
+export interface StoredConversation extends ConversationRef {
+  waId?: string;
+  userId?: string;
+  lastWaId?: string;
+  contactName?: string;
+  lastMessageAt?: string;
+  lastMessagePreview?: string;
+  unreadCount: number;
+  assignedTeamId?: string;
+  windowOpenUntil?: string;
+}
+
+export interface StoredMessage {
+  wamid: string;
+  direction: Direction;
+  messageType: string;
+  text: string;
+  status: MessageStatus;
+  timestamp: string;
+  error?: { code: number | null; title: string | null };
+}
+
+/** The sending side of a connected number. */
+export interface SendingNumber {
+  phoneNumberId: string;
+  wabaId?: string;
+}
+
+// ------------------------------------------------------------------- ports
+
+export interface InboxRepository {
+  /** The contact key a BSUID was last seen with next to a phone number, if ever. */
+  contactKeyForUserId(accountId: string, whatsappPhno: string, userId: string): Promise<string | undefined>;
+  /** Creates or refreshes a contact; `lastSeenAt` (and the name) only move forward, `firstSeenAt` never moves. */
+  recordContact(sighting: ContactSighting): Promise<void>;
+  /** Message + dedupe record + conversation (created if new, unread +1) in one transaction. */
+  recordInbound(message: InboundMessage): Promise<'recorded' | 'duplicate'>;
+  /** Stores an outbound message (status `accepted`), or completes the item a status already created. */
+  recordOutbound(message: OutboundMessage): Promise<void>;
+  /** Moves a status forward; `stale` when the stored status is already as far or further. */
+  recordStatus(change: StatusChange): Promise<'applied' | 'stale'>;
+  advanceConversation(advance: ConversationAdvance): Promise<void>;
+  getConversation(ref: ConversationRef): Promise<StoredConversation | undefined>;
+  /** Newest first. */
+  listConversations(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredConversation>>;
+  listContacts(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredContact>>;
+  /** Oldest first. */
+  listMessages(ref: ConversationRef, page: PageRequest): Promise<Page<StoredMessage>>;
+  /** Undefined when the conversation does not exist. */
+  assignTeam(ref: ConversationRef, teamId: string): Promise<StoredConversation | undefined>;
+  markRead(ref: ConversationRef): Promise<StoredConversation | undefined>;
+  /** The connected number a reply goes out from. */
+  getSendingNumber(accountId: string, whatsappPhno: string): Promise<SendingNumber | undefined>;
+}
+
+export interface InboxConsumerDeps {
+  inbox: InboxRepository;
+}
+
+export interface InboxDeps {
+  inbox: InboxRepository;
+  messaging: MessageSender;
+  accounts: Pick<AccountRepository, 'getTeam'>;
+  clock: Clock;
+}

@@ -1,0 +1,66 @@
+/**
+ * What the broadcast sender (`sender.ts`) needs: the credit pool, its
+ * settings, and the context one chunk's steps share.
+ */
+import type { BroadcastRecord, BroadcastRepository } from './broadcast-ports.js';
+import type { MessageSender } from './messaging.js';
+import type { NumberRepository } from './numbers.js';
+import type { AccountRepository, Clock, CreditReservation, EventPublisher, QuotaOutcome, ReserveCredits, SettleReservation } from './ports.js';
+import type { RateCard } from '../../schemas/rate-card.js';
+
+/** The credit pool as the sender uses it (`DynamoQuotaStore`). */
+export interface CreditPool {
+  balance(accountId: string): Promise<number>;
+  numberSpend(accountId: string, period: string, whatsappPhno: string): Promise<number>;
+  reservation(accountId: string, reservationId: string): Promise<CreditReservation | undefined>;
+  reserveCredits(change: ReserveCredits): Promise<QuotaOutcome>;
+  settleReservation(change: SettleReservation): Promise<QuotaOutcome>;
+  markCreditsLow(accountId: string, thresholdMicros: number, at: string): Promise<{ flagged: boolean; balanceMicros?: number }>;
+  unmarkCreditsLow(accountId: string, at: string): Promise<void>;
+}
+
+export interface SenderSettings {
+  /** Messages per second at most (the number's throughput share of this invocation). */
+  throughputPerSecond: number;
+  /** Sends in flight at once; by default enough to reach the rate at ~200 ms per Graph call. */
+  concurrency?: number;
+  maxThrottleRetries: number;
+  /** First wait after a throttle; doubles per retry, capped at 30 s. */
+  throttleBackoffMs?: number;
+  staleSendingSeconds: number;
+  creditsLowThresholdMicros: number;
+}
+
+export interface SenderDeps {
+  accounts: Pick<AccountRepository, 'get'>;
+  numbers: Pick<NumberRepository, 'get'>;
+  broadcasts: BroadcastRepository;
+  credits: CreditPool;
+  messaging: Pick<MessageSender, 'sendTemplate'>;
+  events: EventPublisher;
+  clock: Clock;
+  rateCard: RateCard;
+  settings: SenderSettings;
+  /** Injected by tests; real timers otherwise. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ChunkOutcome {
+  outcome: 'processed' | 'already-settled' | 'unknown-broadcast';
+  sent: number;
+  failed: number;
+  reservedMicros: number;
+  usedMicros: number;
+  creditsLow?: 'published' | 'publish-failed';
+}
+
+/** What the steps of one chunk share. */
+export interface ChunkContext {
+  deps: SenderDeps;
+  broadcast: BroadcastRecord;
+  chunk: number;
+  reservationId: string;
+  period: string;
+  price: (waId: string) => number;
+  result: ChunkOutcome;
+}

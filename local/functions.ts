@@ -1,0 +1,68 @@
+/**
+ * The five functions of the local runtime, built by the very factories the
+ * Lambda handlers use (`functions/<fn>/app.ts` over `functions/<fn>/deps.ts`),
+ * with local adapters instead of AWS ones: the in-process bus and send queue,
+ * the Graph API simulator, plain secret values and DynamoDB Local. Nothing is
+ * injected through globals or `process.env`, so two runtimes in one process
+ * each serve their own table.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createDocumentClient } from '../functions/adapters/dynamo/client.js';
+import { GraphClient } from '../functions/adapters/graph/graph-client.js';
+import type { LocalBus } from '../functions/adapters/local/event-bus.js';
+import type { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
+import { makeApiHandler } from '../functions/api/app.js';
+import { createApiDeps } from '../functions/api/deps.js';
+import { makeBroadcastHandler } from '../functions/broadcast/app.js';
+import { createBroadcastConsumerDeps } from '../functions/broadcast/deps.js';
+import { broadcastConfig, graphConfig, webhookConfig } from '../functions/commons/config.js';
+import { makeInboxHandler } from '../functions/inbox/app.js';
+import { createInboxConsumerDeps } from '../functions/inbox/deps.js';
+import { makeSenderHandler } from '../functions/sender/app.js';
+import { createSenderDeps } from '../functions/sender/deps.js';
+import { makeWebhookHandler } from '../functions/webhook/app.js';
+import { createWebhookDeps } from '../functions/webhook/deps.js';
+import { lambdaContext } from './http-event.js';
+
+export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
+
+export interface LocalInfrastructure {
+  table: { tableName: string; endpoint: string; region: string };
+  bus: LocalBus;
+  sendQueue: LocalSendQueue;
+  /** The functions' settings: the local defaults, the runtime's options and the environment, as one set of variables. */
+  settings: NodeJS.ProcessEnv & { WHATSAPP_APP_SECRET: string; WHATSAPP_VERIFY_TOKEN: string; WHATSAPP_ACCESS_TOKEN: string };
+}
+
+/**
+ * Builds the functions and attaches the consumers: the inbox and broadcast
+ * consumers to their bus rules, the sender to the send queue. Returns the two
+ * HTTP functions for the runtime's server.
+ */
+export function wireLocalFunctions({ table, bus, sendQueue, settings }: LocalInfrastructure): { api: LambdaHandler; webhook: LambdaHandler } {
+  const doc = createDocumentClient(table);
+  const { tableName } = table;
+  const value = (secret: string) => () => Promise.resolve(secret);
+  const graph = graphConfig(settings);
+  const messaging = new GraphClient({ baseUrl: graph.GRAPH_API_BASE_URL, version: graph.GRAPH_API_VERSION, accessToken: value(settings.WHATSAPP_ACCESS_TOKEN) });
+  const broadcasts = broadcastConfig(settings);
+
+  const inbox = makeInboxHandler(createInboxConsumerDeps(doc, tableName));
+  bus.register('inbox', (event) => inbox(event, lambdaContext('inbox')), 'inbox');
+  const broadcast = makeBroadcastHandler(createBroadcastConsumerDeps(doc, tableName, { sendQueue }));
+  bus.register('broadcast', (event) => broadcast(event, lambdaContext('broadcast')), 'broadcast');
+  const sender = makeSenderHandler(createSenderDeps(doc, tableName, { messaging, events: bus, config: broadcasts }));
+  sendQueue.setConsumer((event) => sender(event, lambdaContext('sender')));
+
+  return {
+    api: makeApiHandler(createApiDeps(doc, tableName, { events: bus, messaging, chunkSize: broadcasts.BROADCAST_CHUNK_SIZE })),
+    webhook: makeWebhookHandler(
+      createWebhookDeps(doc, tableName, {
+        publisher: bus,
+        appSecret: value(settings.WHATSAPP_APP_SECRET),
+        verifyToken: value(settings.WHATSAPP_VERIFY_TOKEN),
+        routeCache: webhookConfig(settings),
+      }),
+    ),
+  };
+}
