@@ -36,15 +36,6 @@ export const inboxStatusUpdated = messageStatusUpdated.extend({
 export type InboxMessageReceived = z.infer<typeof inboxMessageReceived>;
 export type InboxStatusUpdated = z.infer<typeof inboxStatusUpdated>;
 
-/** The EventBridge envelope as it arrives in an SQS record's body. */
-export const busEnvelope = z.looseObject({
-  source: z.string(),
-  'detail-type': z.string(),
-  detail: z.unknown(),
-  id: z.string().optional(),
-  time: z.string().optional(),
-});
-
 // ------------------------------------------------------------ dashboard API
 
 export const inboxListQuery = pageQuery.extend({ whatsapp_phno: whatsappPhno.optional() });
@@ -113,33 +104,3 @@ export const replyAccepted = z.object({ wamid: z.string() });
 export type ContactView = z.infer<typeof contactView>;
 export type ConversationView = z.infer<typeof conversationView>;
 export type MessageView = z.infer<typeof messageView>;
-
-// --------------------------------------------------------------- Graph API
-
-/** `POST /{version}/{phone-number-id}/messages` answers this. */
-export const graphSendResponse = z.looseObject({
-  messaging_product: z.literal('whatsapp').optional(),
-  contacts: z.array(z.looseObject({ input: z.string().optional(), wa_id: z.string().optional() })).optional(),
-  messages: z.array(z.looseObject({ id: z.string(), message_status: z.string().optional() })).min(1),
-});
-
-/** `POST /{version}/{waba-id}/message_templates` answers this. */
-export const graphTemplateResponse = z.looseObject({
-  id: z.string(),
-  status: z.string(),
-  category: z.string().optional(),
-});
-
-/** Meta's error envelope. */
-export const graphErrorResponse = z.looseObject({
-  error: z.looseObject({
-    message: z.string().optional(),
-    type: z.string().optional(),
-    code: z.number().optional(),
-    error_subcode: z.number().optional(),
-    error_user_title: z.string().optional(),
-    error_user_msg: z.string().optional(),
-    error_data: z.looseObject({ details: z.string().optional() }).optional(),
-    fbtrace_id: z.string().optional(),
-  }),
-});

@@ -23,7 +23,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
-import { busEnvelope } from '../../schemas/inbox.js';
+import { busEnvelope } from '../../schemas/events/contract.js';
 import { AppError, MalformedRecord } from '../core/errors.js';
 import { logger } from './observability.js';
 

@@ -5,7 +5,7 @@
  * `test/fixtures/events/{name}.v{version}.json`. Producers build events with
  * `busEvent(contract, detail)`; consumers parse details with `contract.schema`.
  */
-import type * as z from 'zod';
+import * as z from 'zod';
 
 export const SOURCES = { webhook: 'whatsapp.webhook', api: 'whatsapp.api' } as const;
 export type Source = (typeof SOURCES)[keyof typeof SOURCES];
@@ -28,6 +28,15 @@ export interface BusEvent<D = unknown> {
   id?: string;
   time?: string;
 }
+
+/** The EventBridge envelope as it arrives in an SQS record's body: every bus consumer parses it first. */
+export const busEnvelope = z.looseObject({
+  source: z.string(),
+  'detail-type': z.string(),
+  detail: z.unknown(),
+  id: z.string().optional(),
+  time: z.string().optional(),
+});
 
 /** The envelope a contract's producer puts on the bus. */
 export type EventOf<C extends EventContract> = { source: C['source']; 'detail-type': C['detailType']; detail: z.infer<C['schema']> };

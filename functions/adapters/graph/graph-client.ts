@@ -9,7 +9,7 @@
  * per container). Meta's errors become typed errors; throttling and 5xx are
  * retried here with bounded, jittered backoff.
  */
-import { graphErrorResponse, graphSendResponse, graphTemplateResponse } from '../../../schemas/inbox.js';
+import { graphErrorResponse, graphSendResponse, graphTemplateResponse } from '../../../schemas/graph-api.js';
 import { WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable, WindowClosed } from '../../core/errors.js';
 import { isBusinessScopedUserId } from '../../../schemas/whatsapp-ids.js';
 import type {
