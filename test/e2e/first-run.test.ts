@@ -5,58 +5,23 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.js';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
+import { mintToken as token, portOpen, startLocalProcess, stopProcess, until } from '../support/local-process.js';
 
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, pauseMs = 100): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, pauseMs));
-  }
-  return check();
-}
-
-/** Starts the runtime as `npm start` does (`command` = npm or node) and waits for its banner. */
-async function start(command: 'npm' | 'node', args: string[]) {
-  const child =
-    command === 'npm'
-      ? spawn('npm', ['start', '--', ...args], { cwd: process.cwd(), env: { ...process.env, PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', ...args], { cwd: process.cwd(), env: { ...process.env, PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const up = await until(async () => /Ctrl-C/.test(output) || child.exitCode !== null, 45_000);
-  if (!up || child.exitCode !== null) throw new Error(`npm start did not come up: ${output}`);
-  const port = Number(/on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
-  const dynamoPort = Number(/DynamoDB Local\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
-  return { child, port, dynamoPort, url: `http://127.0.0.1:${port}`, output: () => output };
-}
-
-async function token(url: string, body: object): Promise<string> {
-  const res = await fetch(`${url}/local/token`, { method: 'POST', body: JSON.stringify(body) });
-  return ((await res.json()) as { token: string }).token;
+/** Starts the runtime as `npm start` does (through npm, or as its script execs it) and waits for its banner. */
+async function start(via: 'npm' | 'node', args: string[]) {
+  const started = await startLocalProcess(args, { via });
+  children.push(started.child);
+  return started;
 }
 
 describe('ready means ready', () => {
@@ -124,15 +89,13 @@ describe('tokens and restarts', () => {
       });
       const { accountId } = (await created.json()) as { accountId: string };
       const owner = await token(first.url, { role: 'owner', accountId });
-      first.child.kill('SIGTERM');
-      await new Promise((resolve) => first.child.once('exit', resolve));
+      await stopProcess(first.child, 'SIGTERM');
 
       const second = await start('node', ['--port', '0', '--persist', dir]);
       const res = await fetch(`${second.url}/v1/account`, { headers: { authorization: `Bearer ${owner}` } });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { name: string }).name).toBe('Kept');
-      second.child.kill('SIGTERM');
-      await new Promise((resolve) => second.child.once('exit', resolve));
+      await stopProcess(second.child, 'SIGTERM');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,61 +2,19 @@
  * `npm start` as a newcomer runs it: real child processes, real HTTP, real
  * DynamoDB Local; Ctrl-C (SIGINT) stops everything, Java included.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type StartedProcess, mintToken as token, portOpen, startLocalProcess, stopProcess } from '../support/local-process.js';
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  dynamoPort: number;
-  output: () => string;
-}
-
-const started: Started[] = [];
+const started: StartedProcess[] = [];
 afterAll(() => {
   for (const s of started) s.child.kill('SIGKILL');
 });
 
-async function npmStart(extraArgs: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', '0', ...extraArgs], {
-    cwd: process.cwd(),
-    env: { ...process.env, PORT: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 45_000;
-  while (!/Ctrl-C/.test(output)) {
-    if (child.exitCode !== null) throw new Error(`npm start exited: ${output}`);
-    if (Date.now() > deadline) throw new Error(`npm start did not come up: ${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
-  const dynamoPort = Number(/DynamoDB Local\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
-  const s = { child, url, dynamoPort, output: () => output };
+async function npmStart(): Promise<StartedProcess> {
+  const s = await startLocalProcess(['--port', '0']);
   started.push(s);
   return s;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function token(url: string, body: object) {
-  const res = await fetch(`${url}/local/token`, { method: 'POST', body: JSON.stringify(body) });
-  return ((await res.json()) as { token: string }).token;
 }
 
 describe('npm start', () => {
@@ -115,41 +73,13 @@ describe('npm start', () => {
   it('stops everything on Ctrl-C, DynamoDB Local included', async () => {
     for (const s of started) {
       expect(await portOpen(s.dynamoPort)).toBe(true);
-      const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
-      s.child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await stopProcess(s.child, 'SIGINT')).toBe(0);
       expect(await portOpen(s.dynamoPort)).toBe(false);
     }
   });
 });
 
 describe('npm start options', () => {
-  it('keeps data across restarts with --persist', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'persist-'));
-    try {
-      const first = await npmStart(['--persist', dir]);
-      const support = await token(first.url, { role: 'support' });
-      const created = await fetch(`${first.url}/v1/admin/accounts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${support}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'Kept', plan: { users: 1, teams: 1, chatbotSessions: 1, aiResponses: 1 } }),
-      });
-      const { accountId } = (await created.json()) as { accountId: string };
-      first.child.kill('SIGINT');
-      await new Promise((resolve) => first.child.once('exit', resolve));
-
-      const second = await npmStart(['--persist', dir]);
-      const owner = await token(second.url, { role: 'owner', accountId });
-      const res = await fetch(`${second.url}/v1/account`, { headers: { authorization: `Bearer ${owner}` } });
-      expect(res.status).toBe(200);
-      expect(((await res.json()) as { name: string }).name).toBe('Kept');
-      second.child.kill('SIGINT');
-      await new Promise((resolve) => second.child.once('exit', resolve));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
   it('says in one line how to install Java when it is missing', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', '0'], {
       cwd: process.cwd(),
