@@ -57,22 +57,8 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
 });
 `;
 
-const handlers = new Map<string, ApiReferenceHandler>();
-
-/**
- * The reference for a runtime listening on `baseUrl` (e.g. `http://127.0.0.1:3000`).
- * Memoized per URL: the document is built once, on the first call.
- */
+/** The reference for a runtime listening on `baseUrl` (e.g. `http://127.0.0.1:3000`): the document is built here, once. */
 export function apiReference(baseUrl: string): ApiReferenceHandler {
-  let handler = handlers.get(baseUrl);
-  if (!handler) {
-    handler = createHandler(baseUrl);
-    handlers.set(baseUrl, handler);
-  }
-  return handler;
-}
-
-function createHandler(baseUrl: string): ApiReferenceHandler {
   const document = Buffer.from(JSON.stringify(buildOpenApi(apiRoutes, { servers: [{ url: baseUrl, description: 'This local runtime (npm start)' }] }), null, 2));
   const assets = new Map<string, Buffer>();
 

@@ -7,7 +7,7 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { LocalBus, type LocalBusOptions } from '../functions/adapters/local/event-bus.js';
 import { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
-import { apiReference } from './api-reference.js';
+import { type ApiReferenceHandler, apiReference } from './api-reference.js';
 import { type LocalAuth, createLocalAuth, tokenRequest } from './auth.js';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { lambdaContext, readBody, sendJson, toApiGatewayEvent, writeResult } from './http-event.js';
@@ -98,6 +98,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ? 'A valid bearer token is required: mint one with POST /local/token.'
       : 'A valid bearer token is required: mint one with POST /local/token. In memory mode tokens are signed by a key made for this run, so tokens from before a restart are refused (start with --persist DIR to keep them).';
     let url = '';
+    // Built once the URL is known (its `servers` entry names it), before any request is handled.
+    let reference: ApiReferenceHandler = () => false;
     const server = createServer((req, res) => {
       handle(req, res).catch((error: unknown) => {
         log(`local runtime error: ${(error as Error).stack ?? error}`);
@@ -115,7 +117,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         return;
       }
       // The API reference (GET /openapi.json and /docs): no token needed.
-      if (apiReference(url)(req, res)) return;
+      if (reference(req, res)) return;
       if (path === '/local/token' && req.method === 'POST') {
         const parsed = tokenRequest.safeParse(safeJson(body));
         if (!parsed.success) {
@@ -164,6 +166,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         // Synchronously in the listening callback: no connection is handled before the URL is known here and to the simulator.
         const bound = (server.address() as { port: number }).port;
         url = `http://127.0.0.1:${bound}`;
+        reference = apiReference(url);
         graph!.setWebhookBaseUrl(url);
         resolve(bound);
       });
