@@ -19,7 +19,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { type InboundMessage, type WebhookDelivery, webhookDelivery } from '../../schemas/meta-webhook.js';
+import type { InboundMessage } from '../../schemas/meta-message.js';
+import { type WebhookDelivery, webhookDelivery } from '../../schemas/meta-webhook.js';
 
 type Delivery = WebhookDelivery;
 type Message = InboundMessage;

@@ -12,7 +12,7 @@ import { messageStatusUpdated } from '../../schemas/events/message-status-update
 import { templateStatusUpdated } from '../../schemas/events/template-status-updated.js';
 import { busEventBody, parseRecordBody } from '../commons/sqs-consumer.js';
 import type { BroadcastEvent } from '../core/broadcast-consumer.js';
-import { MalformedBroadcastRecord } from '../core/errors.js';
+import { MalformedBroadcastRecord } from '../core/backend-failures.js';
 
 export { MalformedBroadcastRecord };
 

@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import { rateCardSchema } from '../../schemas/rate-card.js';
-import { InvalidConfiguration } from '../core/errors.js';
+import { InvalidConfiguration } from '../core/backend-failures.js';
 import { EXAMPLE_RATE_CARD } from '../core/pricing.js';
 
 export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {

@@ -9,7 +9,7 @@
  * small (docs/architecture.md, "Composition").
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { InvalidConfiguration } from '../core/errors.js';
+import { InvalidConfiguration } from '../core/backend-failures.js';
 
 /** Reads one secret; the value is fetched on first use and kept. */
 export type SecretReader = () => Promise<string>;

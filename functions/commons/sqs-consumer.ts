@@ -24,7 +24,8 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { busEnvelope } from '../../schemas/events/contract.js';
-import { AppError, MalformedRecord } from '../core/errors.js';
+import { AppError } from '../core/errors.js';
+import { MalformedRecord } from '../core/backend-failures.js';
 import { logger } from './observability.js';
 
 export interface SqsConsumer<S extends z.ZodType> {

@@ -8,7 +8,8 @@ import type { MessageReceived } from '../../schemas/events/message-received.js';
 import type { MessageStatusUpdated } from '../../schemas/events/message-status-updated.js';
 import type { TemplateStatusUpdated } from '../../schemas/events/template-status-updated.js';
 import { type BroadcastConsumerDeps, STAGE_RANK } from './broadcast-ports.js';
-import { BroadcastSendNotRecorded, ServiceBusy } from './errors.js';
+import { ServiceBusy } from './errors.js';
+import { BroadcastSendNotRecorded } from './backend-failures.js';
 import { applyTemplateStatusEvent } from './template-status.js';
 
 /** Puts one message per chunk on the send queue, once per broadcast (a redelivered event only repeats harmless work). */

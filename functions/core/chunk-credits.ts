@@ -6,7 +6,8 @@
 import { busEvent } from '../../schemas/events/contract.js';
 import { creditsLowContract } from '../../schemas/events/credits-low.js';
 import type { RecipientState } from './broadcast-ports.js';
-import { ChunkInFlight, IdempotencyKeyReused, QuotaExceeded, ReservationExists, ReservationSettled, ServiceBusy } from './errors.js';
+import { IdempotencyKeyReused, QuotaExceeded, ReservationExists, ReservationSettled, ServiceBusy } from './errors.js';
+import { ChunkInFlight } from './backend-failures.js';
 import type { CreditReservation } from './ports.js';
 import { affordablePrefix } from './pricing.js';
 import type { ChunkContext } from './sender-ports.js';

@@ -18,14 +18,13 @@ import {
   type TemplateStatusUpdate,
   WABA_FIELDS,
   changeValueSchemas,
-  inboundMessage,
-  messageContact,
   messageStatus,
   metaId,
   otherFieldValue,
   webhookChange,
   webhookEntry,
 } from '../../schemas/meta-webhook.js';
+import { inboundMessage, messageContact } from '../../schemas/meta-message.js';
 import type * as z from 'zod';
 
 // ------------------------------------------------------------------- ports

@@ -12,7 +12,8 @@
  */
 import type { NumberView } from '../../schemas/numbers.js';
 import { type AccountDeps, requireAccount } from './accounts.js';
-import { Conflict, NotFound, NumberAlreadyConnected, ServiceBusy, StaleNumberState } from './errors.js';
+import { Conflict, NotFound, NumberAlreadyConnected, ServiceBusy } from './errors.js';
+import { StaleNumberState } from './backend-failures.js';
 import { featuresOf, requireFeature } from './features.js';
 
 // --- model ---------------------------------------------------------------------

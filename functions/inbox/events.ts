@@ -8,7 +8,7 @@
 import { DETAIL_TYPES } from '../../schemas/events.js';
 import { inboxMessageReceived, inboxStatusUpdated } from '../../schemas/inbox.js';
 import { busEventBody, parseRecordBody } from '../commons/sqs-consumer.js';
-import { MalformedInboxRecord } from '../core/errors.js';
+import { MalformedInboxRecord } from '../core/backend-failures.js';
 import type { InboxEvent } from '../core/inbox-consumer.js';
 
 export const inboxRecordBody = busEventBody({

@@ -9,7 +9,7 @@
  * consumer that wants the typed message parses `message` with `inboundMessage`.
  */
 import * as z from 'zod';
-import { inboundMessageBase, messageContact } from '../meta-webhook.js';
+import { inboundMessageBase, messageContact } from '../meta-message.js';
 import { SOURCES, type EventContract } from './contract.js';
 import { numberContext } from './number-context.js';
 

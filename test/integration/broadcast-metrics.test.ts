@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyBroadcastReply, applyBroadcastStatus, enqueueBroadcastChunks } from '../../functions/core/broadcast-consumer.js';
 import { getBroadcast } from '../../functions/core/broadcasts.js';
-import { BroadcastSendNotRecorded } from '../../functions/core/errors.js';
+import { BroadcastSendNotRecorded } from '../../functions/core/backend-failures.js';
 import { billingPeriod } from '../../functions/core/plan.js';
 import { newAccount } from '../support/accounts.js';
 import { approveTemplate, balanceOf, broadcastWorld, connectTestNumber, ledgerOf, makeBroadcast, recipients, sendAllChunks } from '../support/broadcasts.js';

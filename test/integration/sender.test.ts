@@ -7,7 +7,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getBroadcast } from '../../functions/core/broadcasts.js';
-import { ChunkInFlight, WhatsAppRejected, WhatsAppThrottled } from '../../functions/core/errors.js';
+import { WhatsAppRejected, WhatsAppThrottled } from '../../functions/core/errors.js';
+import { ChunkInFlight } from '../../functions/core/backend-failures.js';
 import { updateNumber } from '../../functions/core/numbers.js';
 import { processChunk } from '../../functions/core/sender.js';
 import { DETAIL_TYPES } from '../../schemas/events.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { broadcastIdFor } from '../../functions/core/broadcasts.js';
 import { parseBroadcastRecord } from '../../functions/broadcast/events.js';
-import { MalformedBroadcastRecord } from '../../functions/core/errors.js';
+import { MalformedBroadcastRecord } from '../../functions/core/backend-failures.js';
 import { createBroadcastBody } from '../../schemas/broadcasts.js';
 import { DETAIL_TYPES } from '../../schemas/events.js';
 import { SOURCES } from '../../schemas/events/contract.js';

@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { parseRecordBody, sqsConsumer } from '../../functions/commons/sqs-consumer.js';
 import { logger } from '../../functions/commons/observability.js';
-import { ChunkInFlight, MalformedRecord, WhatsAppRejected } from '../../functions/core/errors.js';
+import { WhatsAppRejected } from '../../functions/core/errors.js';
+import { ChunkInFlight, MalformedRecord } from '../../functions/core/backend-failures.js';
 import type { SenderDeps } from '../../functions/core/sender-ports.js';
 import { makeSenderHandler } from '../../functions/sender/app.js';
 

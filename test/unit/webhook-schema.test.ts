@@ -5,13 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   accountUpdate,
-  inboundMessage,
   messageStatus,
   phoneNumberQualityUpdate,
   templateStatusUpdate,
   webhookDelivery,
   webhookEnvelope,
 } from '../../schemas/meta-webhook.js';
+import { inboundMessage } from '../../schemas/meta-message.js';
 import { fixtureJson, fixtureNames } from '../support/webhook.js';
 
 const base = { id: 'wamid.X', from: '16505550002', timestamp: '1764230400' };

@@ -11,7 +11,8 @@
  */
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type BroadcastMessageRef, type BroadcastRecord, type FailureReason, type RecipientState, STAGE_RANK } from '../../core/broadcast-ports.js';
-import { RecipientChanged, ReservationExists } from '../../core/errors.js';
+import { ReservationExists } from '../../core/errors.js';
+import { RecipientChanged } from '../../core/backend-failures.js';
 import type { Clock } from '../../core/ports.js';
 import { writeIf } from './conditional-write.js';
 import * as entities from './entities/index.js';

@@ -6,7 +6,8 @@
  */
 import type { Addons } from '../../../schemas/accounts.js';
 import { ADDON_TYPES } from '../../../schemas/words.js';
-import { Conflict, NotFound, QuotaExceeded, StaleNumberState } from '../../core/errors.js';
+import { Conflict, NotFound, QuotaExceeded } from '../../core/errors.js';
+import { StaleNumberState } from '../../core/backend-failures.js';
 import type { MergePlan, MergeProgress } from '../../core/merge.js';
 import { MAX_ADDITIONAL_NUMBERS, addonResource, billingPeriod, counterLimit, isGauge } from '../../core/plan.js';
 import * as entities from './entities/index.js';

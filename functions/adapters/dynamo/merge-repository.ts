@@ -18,7 +18,8 @@
  * skipped once the progress item exists, and the others notice what is done.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { NotFound, NumberAlreadyMoved, StaleNumberState } from '../../core/errors.js';
+import { NotFound } from '../../core/errors.js';
+import { NumberAlreadyMoved, StaleNumberState } from '../../core/backend-failures.js';
 import type { MergeNumber, MergePlan, MergeProgress, MergeRepository } from '../../core/merge.js';
 import type { Clock } from '../../core/ports.js';
 import * as entities from './entities/index.js';

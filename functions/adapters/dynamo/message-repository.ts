@@ -10,7 +10,7 @@
  *   rank is higher than the stored one.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { MessageNotRecorded } from '../../core/errors.js';
+import { MessageNotRecorded } from '../../core/backend-failures.js';
 import {
   type ConversationRef,
   DEDUPE_RETENTION_SECONDS,

@@ -5,7 +5,8 @@
  * marker where the default changes. Pure builders: the number repository
  * composes them into one transaction per change.
  */
-import { NotFound, NumberAlreadyConnected, StaleNumberState } from '../../core/errors.js';
+import { NotFound, NumberAlreadyConnected } from '../../core/errors.js';
+import { StaleNumberState } from '../../core/backend-failures.js';
 import type { NumberRoute } from '../../core/ingestion.js';
 import { type ConnectedNumber, withPhoneNumberId } from '../../core/numbers.js';
 import * as entities from './entities/index.js';

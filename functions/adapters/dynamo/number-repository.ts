@@ -7,7 +7,8 @@
  * half-claimed number. Channel status is the webhook's (`channel-status-writer.ts`).
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { FeatureUnavailable, NotFound, StaleNumberState } from '../../core/errors.js';
+import { FeatureUnavailable, NotFound } from '../../core/errors.js';
+import { StaleNumberState } from '../../core/backend-failures.js';
 import type { ConnectedNumber, NumberPatch, NumberRepository } from '../../core/numbers.js';
 import type { Clock } from '../../core/ports.js';
 import { writeIf } from './conditional-write.js';

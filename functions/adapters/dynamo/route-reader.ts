@@ -5,7 +5,7 @@
  * Meta sends many deliveries a second, all for the same numbers.
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { MalformedItem } from '../../core/errors.js';
+import { MalformedItem } from '../../core/backend-failures.js';
 import type { NumberRoute, NumberRouteLookup } from '../../core/ingestion.js';
 // The webhook's bundle: the route entities alone, not every item type.
 import { phoneNumberIdRoute, wabaRoute } from './entities/numbers.js';

@@ -9,7 +9,8 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ServiceBusy, TransactionConditionFailed } from '../../core/errors.js';
+import { ServiceBusy } from '../../core/errors.js';
+import { TransactionConditionFailed } from '../../core/backend-failures.js';
 import { fromWire } from './wire.js';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

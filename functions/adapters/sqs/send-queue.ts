@@ -11,7 +11,7 @@
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { SendChunkMessage } from '../../../schemas/broadcasts.js';
 import type { SendQueue } from '../../core/broadcast-ports.js';
-import { MessagesNotEnqueued } from '../../core/errors.js';
+import { MessagesNotEnqueued } from '../../core/backend-failures.js';
 
 export const SEND_MESSAGE_BATCH_MAX = 10;
 
