@@ -1,0 +1,260 @@
+/**
+ * Automations (docs/automations.md): the API's bodies and answers for the
+ * five kinds under `/v1/automations/{kind}`, and the decision the automation
+ * consumer stores with each inbound message it judged.
+ *
+ * Every item has `scope: {whatsapp_phno?}`: without a number it applies to
+ * every number of the account; naming one makes it a **rule** for that number.
+ * The limits below are Meta's (a body it would refuse later is refused here,
+ * with the field named): reply buttons ≤ 3 with titles ≤ 20 characters, list
+ * rows ≤ 10 with titles ≤ 24.
+ */
+import * as z from 'zod';
+import { entityId, pageQuery, whatsappPhno } from './common.js';
+
+export const AUTOMATION_KINDS = ['keywords', 'default-actions', 'routes', 'reply-material', 'chatbots'] as const;
+export type AutomationKind = (typeof AUTOMATION_KINDS)[number];
+
+/** The prefix of each kind's ids (`kw_…`, `chat_…`). */
+export const AUTOMATION_ID_PREFIX = {
+  keywords: 'kw',
+  'default-actions': 'da',
+  routes: 'route',
+  'reply-material': 'rm',
+  chatbots: 'chat',
+} as const satisfies Record<AutomationKind, string>;
+
+/** Meta's limits on interactive messages. */
+export const INTERACTIVE_LIMITS = { buttons: 3, buttonTitle: 20, listRows: 10, rowTitle: 24, body: 1024 } as const;
+
+/** Absent number: every number of the account; a number: a rule for that number only. */
+export const automationScope = z
+  .strictObject({ whatsapp_phno: whatsappPhno.optional() })
+  .default({})
+  .meta({ description: 'Without `whatsapp_phno` the automation applies to every number; with it, it is a rule for that number.' });
+export type AutomationScope = z.infer<typeof automationScope>;
+
+const text = z.string().trim().min(1).max(4096);
+const word = z.string().trim().min(1).max(100);
+
+// ------------------------------------------------------------------ actions
+
+/** What a keyword does when it wins. */
+export const keywordAction = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('reply'), text }),
+  z.strictObject({ type: z.literal('replyMaterial'), replyMaterialId: entityId }),
+  z.strictObject({ type: z.literal('startChatbot'), chatbotId: entityId }),
+  z.strictObject({ type: z.literal('assignTeam'), teamId: entityId }),
+]);
+export type KeywordAction = z.infer<typeof keywordAction>;
+
+export const KEYWORD_MATCHES = ['exact', 'contains', 'fuzzy'] as const;
+export type KeywordMatch = (typeof KEYWORD_MATCHES)[number];
+
+export const keywordBody = z.strictObject({
+  keywords: z.array(word).min(1).max(50),
+  /** `exact`: the whole normalised message; `contains`: as a whole word or phrase; `fuzzy`: within one edit per 5 characters. */
+  match: z.enum(KEYWORD_MATCHES).default('exact'),
+  /** Higher wins among matches of the same scope and match kind. */
+  priority: z.int().min(0).max(1000).default(0),
+  action: keywordAction,
+  scope: automationScope,
+  enabled: z.boolean().default(true),
+});
+export type KeywordBody = z.infer<typeof keywordBody>;
+
+// --------------------------------------------------------- default actions
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Must be HH:MM (24-hour).');
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Opening hours in one time zone: per weekday, intervals `from` ≤ t < `to`; a day not listed is closed. */
+export const workingHours = z.strictObject({
+  timeZone: z.string().refine(isTimeZone, 'Not an IANA time zone (e.g. America/Sao_Paulo).').default('UTC'),
+  days: z.partialRecord(z.enum(WEEKDAYS), z.array(z.strictObject({ from: clockTime, to: clockTime })).max(4)),
+});
+export type WorkingHours = z.infer<typeof workingHours>;
+
+export const DEFAULT_EVENTS = ['welcome', 'outOfOffice', 'fallback'] as const;
+export type DefaultEvent = (typeof DEFAULT_EVENTS)[number];
+
+export const defaultActionBody = z
+  .strictObject({
+    event: z.enum(DEFAULT_EVENTS),
+    text: text.optional(),
+    replyMaterialId: entityId.optional(),
+    scope: automationScope,
+    /** `outOfOffice` answers outside these hours (judged on Meta's message timestamp). */
+    workingHours: workingHours.optional(),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.text === undefined) === (body.replyMaterialId === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'Give exactly one of text or replyMaterialId.' });
+    }
+    if (body.event === 'outOfOffice' && !body.workingHours) {
+      ctx.addIssue({ code: 'custom', path: ['workingHours'], message: 'An outOfOffice action needs the working hours it answers outside of.' });
+    }
+  });
+export type DefaultActionBody = z.infer<typeof defaultActionBody>;
+
+// ------------------------------------------------------------------- routes
+
+/** Assignment only (no message): runs beside whatever answered. */
+export const routeBody = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+  teamId: entityId,
+  /** Users of the account the conversation is handed to in turn (round robin); without, the team only. */
+  members: z.array(entityId).max(100).default([]),
+  /** Only messages containing one of these (normalised); without, every conversation not yet assigned. */
+  keywords: z.array(word).max(50).default([]),
+  scope: automationScope,
+  enabled: z.boolean().default(true),
+});
+export type RouteBody = z.infer<typeof routeBody>;
+
+// ------------------------------------------------------------ reply material
+
+/** `{{name}}`, `{{whatsapp_phno}}`, `{{attributes.key}}`, each with an optional fallback: `{{name|there}}`. */
+export const replyContent = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('text'), text }),
+  z.strictObject({ type: z.literal('image'), url: z.url({ protocol: /^https$/ }), caption: z.string().max(1024).optional() }),
+  z.strictObject({
+    type: z.literal('document'),
+    url: z.url({ protocol: /^https$/ }),
+    filename: z.string().max(240).optional(),
+    caption: z.string().max(1024).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('template'),
+    name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'Template names are lowercase letters, digits and underscores.'),
+    language: z.string().min(2).max(15),
+    components: z.array(z.unknown()).max(10).optional(),
+  }),
+]);
+export type ReplyContent = z.infer<typeof replyContent>;
+
+export const replyMaterialBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  content: replyContent,
+  scope: automationScope,
+});
+export type ReplyMaterialBody = z.infer<typeof replyMaterialBody>;
+
+// ----------------------------------------------------------------- chatbots
+
+const stepId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'Step ids are 1 to 40 letters, digits, _ or -.');
+
+export const chatbotStep = z.strictObject({
+  id: stepId,
+  text: z.string().trim().min(1).max(INTERACTIVE_LIMITS.body),
+  /** ≤ 3 options are sent as reply buttons, more (≤ 10) as a list; a step without options ends the session. */
+  options: z
+    .array(z.strictObject({ title: z.string().trim().min(1).max(INTERACTIVE_LIMITS.rowTitle), next: stepId }))
+    .max(INTERACTIVE_LIMITS.listRows)
+    .optional(),
+  /** Said when the answer is not one of the options. */
+  retryText: z.string().trim().min(1).max(INTERACTIVE_LIMITS.body).optional(),
+});
+export type ChatbotStep = z.infer<typeof chatbotStep>;
+
+export const chatbotBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    steps: z.array(chatbotStep).min(1).max(50),
+    /** Words that end the session (besides `stop`). */
+    exitWords: z.array(word).max(20).default([]),
+    /** Invalid answers allowed per step before the session ends and the conversation is left for an agent. */
+    maxRetries: z.int().min(0).max(5).default(2),
+    scope: automationScope,
+  })
+  .superRefine((bot, ctx) => {
+    const ids = new Set<string>();
+    bot.steps.forEach((step, i) => {
+      if (ids.has(step.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `The step id ${step.id} is used twice.` });
+      ids.add(step.id);
+    });
+    bot.steps.forEach((step, i) => {
+      const options = step.options ?? [];
+      const asButtons = options.length <= INTERACTIVE_LIMITS.buttons;
+      options.forEach((option, j) => {
+        if (!ids.has(option.next)) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'options', j, 'next'], message: `No step has the id ${option.next}.` });
+        }
+        if (asButtons && option.title.length > INTERACTIVE_LIMITS.buttonTitle) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'options', j, 'title'],
+            message: `Reply button titles are at most ${INTERACTIVE_LIMITS.buttonTitle} characters (a step with up to ${INTERACTIVE_LIMITS.buttons} options is sent as buttons).`,
+          });
+        }
+      });
+    });
+  });
+export type ChatbotBody = z.infer<typeof chatbotBody>;
+
+// ------------------------------------------------------------------ the API
+
+export const AUTOMATION_BODIES = {
+  keywords: keywordBody,
+  'default-actions': defaultActionBody,
+  routes: routeBody,
+  'reply-material': replyMaterialBody,
+  chatbots: chatbotBody,
+} as const satisfies Record<AutomationKind, z.ZodType>;
+
+export type AutomationBody<K extends AutomationKind = AutomationKind> = z.infer<(typeof AUTOMATION_BODIES)[K]>;
+
+export const automationKindParams = z.object({ kind: z.enum(AUTOMATION_KINDS) });
+export const automationItemParams = z.object({ kind: z.enum(AUTOMATION_KINDS), id: entityId });
+export const automationListQuery = pageQuery.extend({ whatsapp_phno: whatsappPhno.optional() });
+
+/** What every stored automation answers with, around its body. */
+export const automationMeta = z.object({
+  id: z.string(),
+  kind: z.enum(AUTOMATION_KINDS),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+// ---------------------------------------------------------------- decisions
+
+/** The steps of the documented decision order (docs/automations.md), in order. */
+export const DECISION_STEPS = ['admit', 'interrupt', 'human', 'session', 'keyword', 'default', 'route'] as const;
+export type DecisionStep = (typeof DECISION_STEPS)[number];
+
+/** What the consumer decided for one inbound message, stored with it and shown in the inbox API. */
+export const automationDecision = z.object({
+  /** The step that decided (`none` when nothing answered). */
+  decidedBy: z.enum([...DECISION_STEPS, 'none']),
+  /** Why, in words an operator can read ("rule keyword kw_… (exact) for 15550001002"). */
+  reason: z.string(),
+  /** The automation that won, when one did. */
+  automation: z.object({ kind: z.enum(AUTOMATION_KINDS), id: z.string() }).optional(),
+  /** Messages sent (or refused, with why), in order. */
+  replies: z.array(
+    z.object({
+      wamid: z.string().optional(),
+      /** `sent`, or why not: `WINDOW_CLOSED`, `QUOTA_EXCEEDED`, `RATE_LIMITED`, `SEND_FAILED`. */
+      outcome: z.string(),
+      preview: z.string().optional(),
+    }),
+  ),
+  /** A team (and member) the conversation was assigned to. */
+  assigned: z.object({ teamId: z.string(), userId: z.string().optional(), routeId: z.string().optional() }).optional(),
+  /** Set when the conversation was left for an agent (a spent quota, retries exhausted, too many automatic replies). */
+  flaggedForAgent: z.string().optional(),
+  decidedAt: z.string(),
+});
+export type AutomationDecision = z.infer<typeof automationDecision>;
