@@ -13,12 +13,12 @@ import { type Metafile, build } from 'esbuild';
 import { esbuildOptions } from '../lib/bundling.js';
 import type { FigureBook } from './figures.js';
 
-export const FUNCTIONS = ['api', 'webhook', 'inbox', 'broadcast', 'sender'] as const;
+export const FUNCTIONS = ['api', 'webhook', 'inbox', 'automation', 'broadcast', 'sender'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Every bundle the bench builds, by name: the five functions and three baselines. */
+/** Every bundle the bench builds, by name: the six functions and three baselines. */
 export const ENTRIES: Record<string, string> = {
   ...Object.fromEntries(FUNCTIONS.map((fn) => [fn, join(root, 'functions', fn, 'handler.ts')])),
   sdk_floor: join(root, 'bench/entries/webhook-sdk-floor.ts'),

@@ -116,6 +116,7 @@ async function firstEvents(): Promise<Record<string, unknown>> {
       requestContext: { ...webhook.requestContext, http: { ...webhook.requestContext.http, method: 'GET', path: '/v1/account' }, authorizer: { jwt: { claims: { sub: 'bench', 'custom:role': 'owner', 'custom:accountId': STUB_ROUTE.accountId }, scopes: [] } } },
     },
     inbox: sqsEvent([envelope(ingestion.events[0]!)]),
+    automation: sqsEvent([envelope(ingestion.events[0]!)]),
     broadcast: sqsEvent([envelope(status as (typeof ingestion.events)[number])]),
     sender: sqsEvent([{ accountId: STUB_ROUTE.accountId, broadcastId: 'brd_bench0001', chunk: 0 }]),
   };

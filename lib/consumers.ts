@@ -7,6 +7,14 @@ import type { RuleName } from '../schemas/routes.js';
  */
 export const CONSUMERS = {
   inbox: { handlerDir: 'inbox', rule: 'inbox', timeout: Duration.seconds(30), batchSize: 10, description: 'Team inbox: contacts, conversations, messages, statuses' },
+  automation: {
+    handlerDir: 'automation',
+    rule: 'automation',
+    // Leases (AUTOMATION_LEASE_SECONDS, 60 s by default) must outlast a run: keep the timeout under them.
+    timeout: Duration.seconds(30),
+    batchSize: 10,
+    description: 'Automations: keywords, default actions, chatbots, routes',
+  },
   broadcast: { handlerDir: 'broadcast', rule: 'broadcast', timeout: Duration.seconds(60), batchSize: 10, description: 'Broadcasts: fan-out to the send queue, metrics, template statuses' },
 } as const satisfies Record<string, { handlerDir: string; rule: RuleName; timeout: Duration; batchSize: number; description: string }>;
 

@@ -4,6 +4,7 @@ import { RULES } from '../schemas/routes.js';
 import { type StageConfig, isDevStage } from './config.js';
 import { CONSUMERS, type ConsumerName, SENDER } from './consumers.js';
 import { DataTable } from './data-table.js';
+import { DeferredSends } from './deferred-sends.js';
 import { DurableQueue } from './durable-queue.js';
 import { EventRouting } from './event-routing.js';
 import { WhatsAppSecrets } from './secrets.js';
@@ -18,6 +19,8 @@ export class StatefulStack extends Stack {
   public readonly routing: EventRouting;
   public readonly queues: Record<ConsumerName, DurableQueue>;
   public readonly sendQueue: DurableQueue;
+  /** The schedule group, role and DLQ of broadcast rounds deferred by the portfolio's messaging limit. */
+  public readonly deferredSends: DeferredSends;
   public readonly secrets: WhatsAppSecrets;
 
   constructor(scope: Construct, id: string, props: StackProps & { readonly config: StageConfig }) {
@@ -40,6 +43,7 @@ export class StatefulStack extends Stack {
       ]),
     ) as Record<ConsumerName, DurableQueue>;
     this.sendQueue = new DurableQueue(this, 'SendQueue', { consumerTimeout: SENDER.timeout });
+    this.deferredSends = new DeferredSends(this, 'DeferredSends', { sendQueue: this.sendQueue.queue, prefix: `whatsapp-${config.stage}`, retain });
     this.secrets = new WhatsAppSecrets(this, 'Secrets', { prefix: `whatsapp-${config.stage}` });
   }
 }

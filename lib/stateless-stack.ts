@@ -72,6 +72,8 @@ export class StatelessStack extends Stack {
       ]),
     ) as Record<keyof typeof CONSUMERS, QueueConsumer>;
     consumers.inbox.handler.bindTable(table);
+    // Replies go out through the Graph API, as the sender's do.
+    consumers.automation.handler.bindTable(table).bindSecret('WHATSAPP_ACCESS_TOKEN', secrets.accessToken);
     consumers.broadcast.handler.bindTable(table).bindBus(bus).bindQueue(stateful.sendQueue.queue, 'SEND_QUEUE_URL');
 
     // Each invocation sends one chunk at ≤ PER_INVOCATION_RATE msg/s; reserved concurrency caps the sum at the number's throughput.
@@ -91,6 +93,8 @@ export class StatelessStack extends Stack {
       },
     });
     sender.handler.bindTable(table).bindBus(bus).bindSecret('WHATSAPP_ACCESS_TOKEN', secrets.accessToken);
+    // Rounds the portfolio's messaging limit defers are scheduled back onto the send queue.
+    stateful.deferredSends.bindScheduler(sender.handler, stateful.sendQueue.queue);
 
     this.api = new DashboardApi(this, 'Api', {
       apiFunction,
@@ -104,6 +108,7 @@ export class StatelessStack extends Stack {
       api: apiFunction,
       webhook: webhookFunction,
       inbox: consumers.inbox.handler,
+      automation: consumers.automation.handler,
       broadcast: consumers.broadcast.handler,
       sender: sender.handler,
     };

@@ -1,5 +1,5 @@
 /**
- * The five functions of the local runtime, built by the very factories the
+ * The six functions of the local runtime, built by the very factories the
  * Lambda handlers use (`functions/<fn>/app.ts` over `functions/<fn>/deps.ts`),
  * with local adapters instead of AWS ones: the in-process bus and send queue,
  * the Graph API simulator, plain secret values and DynamoDB Local. Nothing is
@@ -9,13 +9,16 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createDocumentClient } from '../functions/adapters/dynamo/client.js';
 import { GraphClient } from '../functions/adapters/graph/graph-client.js';
+import type { LocalDeferredScheduler } from '../functions/adapters/local/deferred-scheduler.js';
 import type { LocalBus } from '../functions/adapters/local/event-bus.js';
 import type { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
 import { makeApiHandler } from '../functions/api/app.js';
 import { createApiDeps } from '../functions/api/deps.js';
+import { makeAutomationHandler } from '../functions/automation/app.js';
+import { createAutomationDeps } from '../functions/automation/deps.js';
 import { makeBroadcastHandler } from '../functions/broadcast/app.js';
 import { createBroadcastConsumerDeps } from '../functions/broadcast/deps.js';
-import { broadcastConfig, graphConfig, webhookConfig } from '../functions/commons/config.js';
+import { automationConfig, broadcastConfig, graphConfig, webhookConfig } from '../functions/commons/config.js';
 import { makeInboxHandler } from '../functions/inbox/app.js';
 import { createInboxConsumerDeps } from '../functions/inbox/deps.js';
 import { makeSenderHandler } from '../functions/sender/app.js';
@@ -30,16 +33,18 @@ export interface LocalInfrastructure {
   table: { tableName: string; endpoint: string; region: string };
   bus: LocalBus;
   sendQueue: LocalSendQueue;
+  /** Timers that put a chunk's deferred round on the send queue (EventBridge Scheduler in AWS). */
+  scheduler: LocalDeferredScheduler;
   /** The functions' settings: the local defaults, the runtime's options and the environment, as one set of variables. */
   settings: NodeJS.ProcessEnv & { WHATSAPP_APP_SECRET: string; WHATSAPP_VERIFY_TOKEN: string; WHATSAPP_ACCESS_TOKEN: string };
 }
 
 /**
- * Builds the functions and attaches the consumers: the inbox and broadcast
- * consumers to their bus rules, the sender to the send queue. Returns the two
+ * Builds the functions and attaches the consumers: the inbox, automation and
+ * broadcast consumers to their bus rules, the sender to the send queue. Returns the two
  * HTTP functions for the runtime's server.
  */
-export function wireLocalFunctions({ table, bus, sendQueue, settings }: LocalInfrastructure): { api: LambdaHandler; webhook: LambdaHandler } {
+export function wireLocalFunctions({ table, bus, sendQueue, scheduler, settings }: LocalInfrastructure): { api: LambdaHandler; webhook: LambdaHandler } {
   const doc = createDocumentClient(table);
   const { tableName } = table;
   const value = (secret: string) => () => Promise.resolve(secret);
@@ -49,9 +54,11 @@ export function wireLocalFunctions({ table, bus, sendQueue, settings }: LocalInf
 
   const inbox = makeInboxHandler(createInboxConsumerDeps(doc, tableName));
   bus.register('inbox', (event) => inbox(event, lambdaContext('inbox')), 'inbox');
+  const automation = makeAutomationHandler(createAutomationDeps(doc, tableName, { messaging, config: automationConfig(settings) }));
+  bus.register('automation', (event) => automation(event, lambdaContext('automation')), 'automation');
   const broadcast = makeBroadcastHandler(createBroadcastConsumerDeps(doc, tableName, { sendQueue }));
   bus.register('broadcast', (event) => broadcast(event, lambdaContext('broadcast')), 'broadcast');
-  const sender = makeSenderHandler(createSenderDeps(doc, tableName, { messaging, events: bus, config: broadcasts }));
+  const sender = makeSenderHandler(createSenderDeps(doc, tableName, { messaging, events: bus, config: broadcasts, scheduler }));
   sendQueue.setConsumer((event) => sender(event, lambdaContext('sender')));
 
   return {

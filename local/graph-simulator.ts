@@ -12,6 +12,10 @@
  *   the sending number's `display_phone_number`/`phone_number_id` and the
  *   send's `biz_opaque_callback_data`. A recipient starting `999` gets
  *   `failed` (131026) instead; one starting `998` gets no callbacks at all;
+ * - checks interactive messages (reply buttons, lists) and images and
+ *   documents against Meta's limits (`schemas/graph-api.ts`) and refuses a
+ *   send outside them as Meta does (400, code 131009, the rule in
+ *   `error_data.details`);
  * - answers `POST /{version}/{waba-id}/message_templates` with
  *   `{id, status: "PENDING"}`, then approves it by a signed
  *   `message_template_status_update` webhook.
@@ -24,6 +28,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamo/client.js';
 import { phoneNumberIdRoute } from '../functions/adapters/dynamo/entities/numbers.js';
+import { graphDocument, graphImage, graphInteractive } from '../schemas/graph-api.js';
 import { readBody, sendJson } from './http-event.js';
 
 /** What the simulator was asked to send: `GET /local/graph/messages` lists these. */
@@ -33,6 +38,12 @@ export interface SimulatedSend {
   type: string;
   text?: string;
   template?: unknown;
+  /** Meta's `interactive` object as sent (`type: "button"` or `"list"`). */
+  interactive?: unknown;
+  /** Meta's `image` object as sent (`{link, caption?}`). */
+  image?: unknown;
+  /** Meta's `document` object as sent (`{link, caption?, filename?}`). */
+  document?: unknown;
   wamid: string;
   bizOpaqueCallbackData?: string;
 }
@@ -76,6 +87,9 @@ export interface GraphSimulator {
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** What each checked type's part must look like. */
+const CHECKED_PARTS = { interactive: graphInteractive, image: graphImage, document: graphDocument } as const;
 
 /** Error 131026: the message could not be delivered (not a WhatsApp user, old app, …). */
 const UNDELIVERABLE = {
@@ -135,6 +149,13 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       metaError(res, 400, '(#100) Invalid parameter', 'OAuthException', 100);
       return;
     }
+    const checked = Object.hasOwn(CHECKED_PARTS, type) ? CHECKED_PARTS[type as keyof typeof CHECKED_PARTS].safeParse(body[type]) : undefined;
+    if (checked && !checked.success) {
+      const issue = checked.error.issues[0];
+      const details = `${[type, ...(issue?.path ?? []).map(String)].join('.')}: ${issue?.message ?? 'invalid'}`;
+      metaError(res, 400, '(#131009) Parameter value is not valid', 'OAuthException', 131009, undefined, details);
+      return;
+    }
     const wamid = `wamid.${Buffer.from(`SIM:${to}:${randomBytes(9).toString('hex')}`).toString('base64')}`;
     const bizOpaqueCallbackData = typeof body.biz_opaque_callback_data === 'string' ? body.biz_opaque_callback_data : undefined;
     sends.push({
@@ -143,6 +164,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       type,
       ...(typeof text === 'string' ? { text } : {}),
       ...(type === 'template' ? { template: body.template } : {}),
+      ...(checked ? { [type]: body[type] } : {}),
       wamid,
       ...(bizOpaqueCallbackData ? { bizOpaqueCallbackData } : {}),
     });
@@ -301,9 +323,16 @@ function statusPayload(number: SimulatedNumber, phoneNumberId: string, status: R
   };
 }
 
-function metaError(res: ServerResponse, httpStatus: number, message: string, type: string, code: number, subcode?: number) {
+function metaError(res: ServerResponse, httpStatus: number, message: string, type: string, code: number, subcode?: number, details?: string) {
   sendJson(res, httpStatus, {
-    error: { message, type, code, ...(subcode ? { error_subcode: subcode } : {}), fbtrace_id: `sim${randomBytes(6).toString('hex')}` },
+    error: {
+      message,
+      type,
+      code,
+      ...(subcode ? { error_subcode: subcode } : {}),
+      ...(details ? { error_data: { messaging_product: 'whatsapp', details } } : {}),
+      fbtrace_id: `sim${randomBytes(6).toString('hex')}`,
+    },
   });
 }
 

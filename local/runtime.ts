@@ -5,6 +5,8 @@
  * by the end-to-end tests.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { join } from 'node:path';
+import { LocalDeferredScheduler } from '../functions/adapters/local/deferred-scheduler.js';
 import { LocalBus, type LocalBusOptions } from '../functions/adapters/local/event-bus.js';
 import { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
 import { type ApiReferenceHandler, apiReference } from './api-reference.js';
@@ -43,6 +45,8 @@ export interface LocalRuntime {
   bus: LocalBus;
   /** The broadcast send queue (in-process SQS): one message per chunk, consumed by the sender. */
   sendQueue: LocalSendQueue;
+  /** Deferred broadcast rounds waiting for the messaging limit (EventBridge Scheduler in AWS). */
+  scheduler: LocalDeferredScheduler;
   stop(): Promise<void>;
 }
 
@@ -85,10 +89,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // The in-process bus behind the rules (inbox, broadcast), and the send queue the sender takes one chunk at a time from.
     const bus = new LocalBus({ ...options.bus, log });
     const sendQueue = new LocalSendQueue({ log });
+    // Deferred rounds: timers onto the send queue, kept in the persist folder across restarts.
+    const scheduler = new LocalDeferredScheduler(sendQueue, { log, ...(options.persistDir ? { file: join(options.persistDir, 'deferred-sends.json') } : {}) });
     const { api, webhook } = wireLocalFunctions({
       table: { tableName: env.TABLE_NAME, endpoint: dynamo.endpoint, region: env.AWS_REGION },
       bus,
       sendQueue,
+      scheduler,
       settings: { ...process.env, ...env },
     });
 
@@ -143,6 +150,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         sendJson(res, 200, { items: sendQueue.deadLetters() });
         return;
       }
+      if (path === '/local/scheduler' && req.method === 'GET') {
+        sendJson(res, 200, { items: scheduler.list() });
+        return;
+      }
       if (path === '/local/.well-known/jwks.json') {
         sendJson(res, 200, auth.jwks);
         return;
@@ -180,8 +191,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       env,
       bus,
       sendQueue,
+      scheduler,
       async stop() {
         // Queued deliveries are dropped; the batches already with a consumer finish while the table is still up.
+        scheduler.stop();
         bus.stop();
         sendQueue.stop();
         await Promise.all([bus.drain(), sendQueue.drain()]);

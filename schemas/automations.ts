@@ -79,10 +79,15 @@ function isTimeZone(value: string): boolean {
   }
 }
 
+/** `from` ≤ t < `to` on one day: `to` after `from` (a night shift is two intervals, one on each day). */
+const openInterval = z
+  .strictObject({ from: clockTime, to: clockTime })
+  .refine((interval) => interval.from < interval.to, { path: ['to'], message: 'Must be after from (split an interval that passes midnight over two days).' });
+
 /** Opening hours in one time zone: per weekday, intervals `from` ≤ t < `to`; a day not listed is closed. */
 export const workingHours = z.strictObject({
   timeZone: z.string().refine(isTimeZone, 'Not an IANA time zone (e.g. America/Sao_Paulo).').default('UTC'),
-  days: z.partialRecord(z.enum(WEEKDAYS), z.array(z.strictObject({ from: clockTime, to: clockTime })).max(4)),
+  days: z.partialRecord(z.enum(WEEKDAYS), z.array(openInterval).max(4)),
 });
 export type WorkingHours = z.infer<typeof workingHours>;
 
@@ -169,6 +174,16 @@ export const chatbotStep = z.strictObject({
 });
 export type ChatbotStep = z.infer<typeof chatbotStep>;
 
+/** A title as an answer typed as text reads it, roughly: case, accents, punctuation and spacing aside. */
+function sameTitle(title: string): string {
+  return title
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f\ufe0f]/g, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\p{S}]+/gu, ' ')
+    .trim();
+}
+
 export const chatbotBody = z
   .strictObject({
     name: z.string().trim().min(1).max(100),
@@ -188,7 +203,14 @@ export const chatbotBody = z
     bot.steps.forEach((step, i) => {
       const options = step.options ?? [];
       const asButtons = options.length <= INTERACTIVE_LIMITS.buttons;
+      const titles = new Set<string>();
       options.forEach((option, j) => {
+        // Meta refuses two buttons of one title, and an answer typed as text must name one option.
+        const title = sameTitle(option.title) || option.title;
+        if (titles.has(title)) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'options', j, 'title'], message: `Two options of step ${step.id} have the title ${option.title}.` });
+        }
+        titles.add(title);
         if (!ids.has(option.next)) {
           ctx.addIssue({ code: 'custom', path: ['steps', i, 'options', j, 'next'], message: `No step has the id ${option.next}.` });
         }
@@ -216,8 +238,6 @@ export const AUTOMATION_BODIES = {
 
 export type AutomationBody<K extends AutomationKind = AutomationKind> = z.infer<(typeof AUTOMATION_BODIES)[K]>;
 
-export const automationKindParams = z.object({ kind: z.enum(AUTOMATION_KINDS) });
-export const automationItemParams = z.object({ kind: z.enum(AUTOMATION_KINDS), id: entityId });
 export const automationListQuery = pageQuery.extend({ whatsapp_phno: whatsappPhno.optional() });
 
 /** What every stored automation answers with, around its body. */
@@ -227,6 +247,29 @@ export const automationMeta = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+/** The `{id}` of `/v1/automations/{kind}/{id}` (each kind has its own routes, so an unknown kind is an unknown route: 404). */
+export const automationIdParams = z.object({ id: entityId });
+
+function viewOf<const K extends AutomationKind, S extends z.ZodObject>(kind: K, body: S) {
+  return z.object({ ...automationMeta.shape, kind: z.literal(kind), ...body.shape });
+}
+
+/** One stored automation as the API answers it: `{id, kind, createdAt, updatedAt, ...body}` (defaults filled). */
+export const AUTOMATION_VIEWS = {
+  keywords: viewOf('keywords', keywordBody),
+  'default-actions': viewOf('default-actions', defaultActionBody),
+  routes: viewOf('routes', routeBody),
+  'reply-material': viewOf('reply-material', replyMaterialBody),
+  chatbots: viewOf('chatbots', chatbotBody),
+} as const satisfies Record<AutomationKind, z.ZodType>;
+
+export type AutomationView<K extends AutomationKind = AutomationKind> = z.infer<typeof automationMeta> & { kind: K } & AutomationBody<K>;
+
+/** A page of one kind's listing, oldest first. */
+export function automationPage<K extends AutomationKind>(kind: K) {
+  return z.object({ items: z.array(AUTOMATION_VIEWS[kind]), nextCursor: z.string().nullable() });
+}
 
 // ---------------------------------------------------------------- decisions
 

@@ -47,6 +47,8 @@ export const broadcastCounts = z.object({
   read: z.int(),
   failed: z.int(),
   replied: z.int(),
+  /** Waiting for the portfolio's messaging limit to free capacity: no credit held, sent (once) when it does. */
+  deferred: z.int(),
 });
 
 export const broadcastView = z.object({
@@ -59,6 +61,8 @@ export const broadcastView = z.object({
   creditsSpentMicros: z.int(),
   /** Failed recipients by reason (`insufficient_credits`, `meta:131026`, …). */
   failedReasons: z.record(z.string(), z.int()),
+  /** When deferred recipients are next tried (the messaging limit's window frees capacity); `null` when none wait. */
+  resumesAt: z.string().nullable(),
   createdAt: z.string(),
 });
 export type BroadcastView = z.infer<typeof broadcastView>;
@@ -74,5 +78,7 @@ export const sendChunkMessage = z.object({
   accountId: z.string().min(1),
   broadcastId: z.string().min(1),
   chunk: z.int().min(0),
+  /** Which sending round of the chunk: 0 first, then one more for each time recipients were deferred (messaging limit). */
+  round: z.int().min(0).optional(),
 });
 export type SendChunkMessage = z.infer<typeof sendChunkMessage>;

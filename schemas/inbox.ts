@@ -6,6 +6,7 @@
  * the sender and the local simulator exchange.
  */
 import * as z from 'zod';
+import { automationDecision } from './automations.js';
 import { entityId, pageQuery, whatsappPhno } from './common.js';
 import { messageReceived, metaMessageItem } from './events/message-received.js';
 import { messageStatusUpdated, metaStatusItem } from './events/message-status-updated.js';
@@ -57,10 +58,29 @@ export const conversationParams = z.object({
     }),
 });
 
-/** WhatsApp caps a text message body at 4,096 characters. */
-export const replyBody = z.strictObject({ text: z.string().trim().min(1).max(4096) });
+/**
+ * An agent's reply: free text, or saved reply material (`/v1/automations/reply-material`)
+ * with its placeholders filled for the contact. Exactly one of the two.
+ * WhatsApp caps a text message body at 4,096 characters.
+ */
+export const replyBody = z
+  .strictObject({
+    text: z.string().trim().min(1).max(4096).optional(),
+    replyMaterialId: entityId.optional().meta({ description: 'Reply material to send; a template material is sent even with the 24-hour window closed.' }),
+  })
+  .superRefine((body, ctx) => {
+    if (body.text !== undefined && body.replyMaterialId !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['replyMaterialId'], message: 'Give either text or replyMaterialId, not both.' });
+    } else if (body.text === undefined && body.replyMaterialId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'Give text, or replyMaterialId to send saved reply material.' });
+    }
+  })
+  .meta({ description: 'Exactly one of `text` (free text) or `replyMaterialId` (saved reply material, placeholders filled for the contact).' });
 
-export const assignBody = z.strictObject({ teamId: entityId });
+export const assignBody = z.strictObject({
+  teamId: entityId,
+  userId: entityId.optional().meta({ description: 'A user of the account to hand the conversation to; without, any earlier one is cleared.' }),
+});
 
 export const contactView = z.object({
   waId: z.string().nullable().meta({ description: 'Canonical digits of the user\'s number; null for a username-only user known by BSUID.' }),
@@ -81,7 +101,13 @@ export const conversationView = z.object({
   lastMessagePreview: z.string().nullable(),
   unreadCount: z.int(),
   assignedTeamId: z.string().nullable(),
+  assignedUserId: z.string().nullable().meta({ description: 'The user the conversation is handed to, by an agent or a route\'s round robin.' }),
   windowOpenUntil: z.string().nullable(),
+  lastAgentReplyAt: z.string().nullable().meta({ description: 'When an agent (never an automation) last replied.' }),
+  needsAgent: z
+    .object({ reason: z.string(), at: z.string() })
+    .nullable()
+    .meta({ description: 'Set when an automation left the conversation for an agent (why, and since when); cleared by an agent\'s reply.' }),
 });
 
 export const MESSAGE_STATUSES = ['received', 'accepted', 'sent', 'delivered', 'read', 'failed'] as const;
@@ -97,6 +123,7 @@ export const messageView = z.object({
   status: inboxMessageStatus,
   timestamp: z.string(),
   error: z.object({ code: z.number().nullable(), title: z.string().nullable() }).optional(),
+  automation: automationDecision.optional().meta({ description: 'On an inbound message: what the automations decided for it, and why.' }),
 });
 
 export const replyAccepted = z.object({ wamid: z.string() });

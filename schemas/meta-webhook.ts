@@ -130,6 +130,21 @@ export const accountUpdate = z.looseObject({
 
 export type AccountUpdate = z.infer<typeof accountUpdate>;
 
+/**
+ * `field: "business_capability_update"`: the business portfolio's limits,
+ * sent to every WABA of the portfolio when they change. Since October 2025
+ * `max_daily_conversations_per_business` is the portfolio's messaging limit
+ * (`TIER_250` … `TIER_UNLIMITED`); older payloads carried a number in
+ * `max_daily_conversation_per_phone_number`.
+ */
+export const businessCapabilityUpdate = z.looseObject({
+  max_daily_conversations_per_business: lenient(z.union([z.string(), z.number()])),
+  max_daily_conversation_per_phone_number: lenient(z.union([z.number(), z.string()])),
+  max_phone_numbers_per_business: lenient(z.union([z.number(), z.string()])),
+});
+
+export type BusinessCapabilityUpdate = z.infer<typeof businessCapabilityUpdate>;
+
 /** Any other field (`message_template_quality_update`, `phone_number_name_update`, …): kept whole. */
 export const otherFieldValue = z.looseObject({});
 
@@ -137,6 +152,7 @@ export const WABA_FIELDS = {
   templateStatus: 'message_template_status_update',
   quality: 'phone_number_quality_update',
   account: 'account_update',
+  businessCapability: 'business_capability_update',
 } as const;
 
 /** The value schema of each field we understand; others use `otherFieldValue`. */
@@ -145,6 +161,7 @@ export const changeValueSchemas = {
   [WABA_FIELDS.templateStatus]: templateStatusUpdate,
   [WABA_FIELDS.quality]: phoneNumberQualityUpdate,
   [WABA_FIELDS.account]: accountUpdate,
+  [WABA_FIELDS.businessCapability]: businessCapabilityUpdate,
 } as const;
 
 export const webhookChange = z.looseObject({ field: z.string().min(1), value: z.unknown() });
@@ -173,6 +190,7 @@ export const webhookDelivery = z.looseObject({
           z.looseObject({ field: z.literal(WABA_FIELDS.templateStatus), value: templateStatusUpdate }),
           z.looseObject({ field: z.literal(WABA_FIELDS.quality), value: phoneNumberQualityUpdate }),
           z.looseObject({ field: z.literal(WABA_FIELDS.account), value: accountUpdate }),
+          z.looseObject({ field: z.literal(WABA_FIELDS.businessCapability), value: businessCapabilityUpdate }),
           z.looseObject({ field: z.string(), value: otherFieldValue }),
         ]),
       ),

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { accountView } from './accounts.js';
 import { entityId, micros, whatsappPhno } from './common.js';
+import { messagingLimitShare, messagingLimitShareView } from './messaging-limit.js';
 import { FEATURES, type Feature } from './words.js';
 
 /** Every feature (`FEATURES`) with whether the number offers it. */
@@ -27,6 +28,8 @@ export const connectNumberBody = z.strictObject({
   displayPhoneNumber: whatsappPhno,
   phoneNumberId: metaId,
   wabaId: metaId,
+  /** The Meta business portfolio that owns the WABA, when known: numbers without one share the account's portfolio (docs/quotas.md). */
+  portfolioId: metaId.optional(),
 });
 export type ConnectNumberBody = z.infer<typeof connectNumberBody>;
 
@@ -37,9 +40,11 @@ export const patchNumberBody = z
     name: numberName.optional(),
     /** `null` clears the cap. */
     creditCapMicros: micros.nullable().optional(),
+    /** The number's share of the portfolio's messaging limit; `null` clears it. */
+    messagingLimitShare: messagingLimitShare.nullable().optional(),
   })
-  .refine((body) => body.name !== undefined || body.creditCapMicros !== undefined, {
-    message: 'Name at least one of name, creditCapMicros.',
+  .refine((body) => body.name !== undefined || body.creditCapMicros !== undefined || body.messagingLimitShare !== undefined, {
+    message: 'Name at least one of name, creditCapMicros, messagingLimitShare.',
   });
 export type PatchNumberBody = z.infer<typeof patchNumberBody>;
 
@@ -63,6 +68,9 @@ export const numberView = z.object({
   messagingLimitTier: z.string().nullable(),
   qualityRating: z.string().nullable(),
   creditCapMicros: z.int().nullable(),
+  /** The business portfolio whose messaging limit the number shares. */
+  portfolioId: z.string(),
+  messagingLimitShare: messagingLimitShareView,
   features: featureSet,
   connectedAt: z.string(),
 });

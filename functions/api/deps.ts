@@ -5,6 +5,7 @@
  * configuration read and clients made once per container, at cold start.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoAutomationRepository } from '../adapters/dynamo/automation-repository.js';
 import { DynamoBroadcastRepository } from '../adapters/dynamo/broadcast-repository.js';
 import { createDocumentClient } from '../adapters/dynamo/client.js';
 import { DynamoInboxRepository } from '../adapters/dynamo/inbox-repository.js';
@@ -42,6 +43,7 @@ export function createApiDeps(doc: DynamoDBDocumentClient, tableName: string, wi
     messaging: wiring.messaging,
     templates: new DynamoTemplateRepository(doc, tableName),
     broadcasts: new DynamoBroadcastRepository(doc, tableName, clock),
+    automations: new DynamoAutomationRepository(doc, tableName),
     events: wiring.events,
     broadcastSettings: { chunkSize: wiring.chunkSize ?? DEFAULT_CHUNK_SIZE },
   };

@@ -58,6 +58,33 @@ export function sendQueueConfig(env: NodeJS.ProcessEnv = process.env): SendQueue
   return parseConfig(sendQueueSchema, env);
 }
 
+/**
+ * Where the sender schedules a chunk's deferred round (`lib/deferred-sends.ts`
+ * sets them): the EventBridge Scheduler group, the role its schedules assume,
+ * their target (the send queue) and their dead-letter queue.
+ */
+const deferredSendsSchema = z
+  .object({
+    DEFERRED_SENDS_GROUP: z.string().min(1),
+    DEFERRED_SENDS_ROLE_ARN: z.string().startsWith('arn:'),
+    DEFERRED_SENDS_TARGET_ARN: z.string().startsWith('arn:'),
+    DEFERRED_SENDS_DLQ_ARN: z.string().startsWith('arn:'),
+    AWS_REGION: region,
+  })
+  .transform((env) => ({
+    groupName: env.DEFERRED_SENDS_GROUP,
+    roleArn: env.DEFERRED_SENDS_ROLE_ARN,
+    targetArn: env.DEFERRED_SENDS_TARGET_ARN,
+    deadLetterArn: env.DEFERRED_SENDS_DLQ_ARN,
+    region: env.AWS_REGION,
+  }));
+
+export type DeferredSendsConfig = z.infer<typeof deferredSendsSchema>;
+
+export function deferredSendsConfig(env: NodeJS.ProcessEnv = process.env): DeferredSendsConfig {
+  return parseConfig(deferredSendsSchema, env);
+}
+
 const webhookSchema = z.object({
   /** How long a container trusts a route it read (number → account); a removed or moved number keeps routing to its old account this long. */
   ROUTE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(60),
@@ -126,4 +153,19 @@ export type BroadcastConfig = z.infer<typeof broadcastSchema>;
 
 export function broadcastConfig(env: NodeJS.ProcessEnv = process.env): BroadcastConfig {
   return parseConfig(broadcastSchema, env);
+}
+
+const automationSchema = z.object({
+  /** Automatic replies per conversation per 10-minute window; past it the conversation is flagged for an agent. */
+  AUTOMATION_MAX_REPLIES_PER_10_MIN: z.coerce.number().int().min(1).max(1000).default(10),
+  /** How long a run waits for another run's lock on the same conversation before its record is retried. */
+  AUTOMATION_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(20_000).default(5_000),
+  /** Leases of the conversation lock and the decision claim: longer than a run can last (the function's timeout). */
+  AUTOMATION_LEASE_SECONDS: z.coerce.number().int().min(5).max(900).default(60),
+});
+
+export type AutomationConfig = z.infer<typeof automationSchema>;
+
+export function automationConfig(env: NodeJS.ProcessEnv = process.env): AutomationConfig {
+  return parseConfig(automationSchema, env);
 }

@@ -54,6 +54,26 @@ export class ChunkInFlight extends BackendFailure {
   }
 }
 
+/** The portfolio's limit, usage or shares changed since a round read them (another number took units): decide again. */
+export class CapacityChanged extends BackendFailure {
+  readonly code = 'CAPACITY_CHANGED';
+  override readonly retryable = true;
+  constructor() {
+    super('The messaging limit changed meanwhile; decide again.');
+    this.name = 'CapacityChanged';
+  }
+}
+
+/** A reached user's unit could not be moved (its bucket changed or was released meanwhile): take new units instead. */
+export class ReachedCellChanged extends BackendFailure {
+  readonly code = 'REACHED_CELL_CHANGED';
+  override readonly retryable = true;
+  constructor(bucket: string) {
+    super(`The units of bucket ${bucket} changed meanwhile.`);
+    this.name = 'ReachedCellChanged';
+  }
+}
+
 /** A status of a broadcast message that arrived before the sender recorded the send: retried later. */
 export class BroadcastSendNotRecorded extends BackendFailure {
   readonly code = 'BROADCAST_SEND_NOT_RECORDED';

@@ -65,6 +65,10 @@ export interface BroadcastTally {
   done: number;
   creditsSpentMicros: number;
   failedReasons: Record<string, number>;
+  /** Recipients waiting for the messaging limit (summed over the chunks' current rounds). */
+  deferred: number;
+  /** The earliest time a chunk with deferred recipients is tried again. */
+  resumesAt?: string;
 }
 
 export type RecipientSendStatus = 'sending' | 'sent' | 'failed';
@@ -108,6 +112,8 @@ export interface BroadcastRepository {
   list(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<BroadcastRecord>>;
   tally(broadcastId: string): Promise<BroadcastTally>;
   markEnqueued(accountId: string, broadcastId: string, at: string): Promise<void>;
+  /** Sets how many of a chunk's recipients wait for the messaging limit (a round that planned nothing clears it). */
+  setDeferred(broadcastId: string, chunk: number, count: number, resumesAt?: string): Promise<void>;
   /** `queued` → `sending`; nothing when already sending. */
   markSending(accountId: string, broadcastId: string, at: string): Promise<void>;
   chunkRecipients(broadcastId: string, chunk: number): Promise<string[] | undefined>;

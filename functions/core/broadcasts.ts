@@ -110,9 +110,11 @@ export function toBroadcastView(broadcast: BroadcastRecord, tally: BroadcastTall
       read: tally.read,
       failed: tally.failed,
       replied: tally.replied,
+      deferred: tally.deferred,
     },
     creditsSpentMicros: tally.creditsSpentMicros,
     failedReasons: tally.failedReasons,
+    resumesAt: tally.deferred > 0 ? (tally.resumesAt ?? null) : null,
     createdAt: broadcast.createdAt,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * A number's channel status (docs/architecture.md): `status`, `messagingLimitTier`
  * and `qualityRating`, kept current from Meta's `phone_number_quality_update`
- * and `account_update` webhooks.
+ * and `account_update` webhooks, and the portfolio's tier from
+ * `business_capability_update`.
  *
  * Applied by the webhook itself, right after the delivery's events are on the
  * bus (not by a bus consumer): it is one conditional write per number, the
@@ -11,7 +12,7 @@
  * newer one, and updates of different attributes never block each other.
  */
 import type { NumberUpdated } from '../../schemas/events/number-updated.js';
-import { WABA_FIELDS, accountUpdate, phoneNumberQualityUpdate } from '../../schemas/meta-webhook.js';
+import { WABA_FIELDS, accountUpdate, businessCapabilityUpdate, phoneNumberQualityUpdate } from '../../schemas/meta-webhook.js';
 
 // ------------------------------------------------------------------- ports
 
@@ -22,7 +23,11 @@ export interface ChannelStatusChange {
   at: string;
   /** `CONNECTED`, `FLAGGED`, `RESTRICTED`, `BANNED`, `DISCONNECTED`, `DELETED` (Graph API's vocabulary). */
   status?: string;
-  /** `TIER_50`, `TIER_250`, `TIER_1K`, `TIER_2K`, `TIER_10K`, `TIER_100K`, `TIER_UNLIMITED`, `TIER_NOT_SET`. */
+  /**
+   * `TIER_50`, `TIER_250`, `TIER_1K`, `TIER_2K`, `TIER_10K`, `TIER_100K`, `TIER_UNLIMITED`, `TIER_NOT_SET`.
+   * Since October 2025 the tier is the business portfolio's: the writer keeps it on
+   * the number and on the number's portfolio (docs/quotas.md, "Portfolio messaging limit").
+   */
   messagingLimitTier?: string;
   /** `GREEN`, `YELLOW`, `RED`. */
   qualityRating?: string;
@@ -53,6 +58,13 @@ export function channelStatusChange(event: NumberUpdated): ChannelStatusChange |
       ...(tier ? { messagingLimitTier: tier } : {}),
       lastChannelEvent: `${event.field}:${what}`,
     };
+  }
+  if (event.field === WABA_FIELDS.businessCapability) {
+    const update = businessCapabilityUpdate.safeParse(event.update);
+    if (!update.success) return undefined;
+    const tier = messagingLimitTier(update.data.max_daily_conversations_per_business ?? update.data.max_daily_conversation_per_phone_number);
+    if (!tier) return undefined;
+    return { ...base, messagingLimitTier: tier, lastChannelEvent: `${event.field}:-` };
   }
   if (event.field === WABA_FIELDS.account) {
     const update = accountUpdate.safeParse(event.update);

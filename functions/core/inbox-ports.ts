@@ -11,8 +11,14 @@
  *   run again on every redelivery (they are idempotent), so a crash between
  *   the transaction and them heals itself;
  * - statuses only move forward by a condition on a numeric rank, and whichever
- *   of a send or its first status arrives first creates the message item.
+ *   of a send or its first status arrives first creates the message item;
+ * - what automations write beside the inbox consumer (an assignment, a flag
+ *   for an agent, the decision on an inbound message) may come before the
+ *   consumer's own write of the conversation or message: each is a
+ *   create-or-update of attributes the consumer never writes, and the
+ *   consumer's writes leave them alone, so neither order loses anything.
  */
+import type { AutomationDecision } from '../../schemas/automations.js';
 import type { MessageStatus } from '../../schemas/inbox.js';
 import type { ContactIdentity } from './contact-id.js';
 import type { MessageSender } from './messaging.js';
@@ -109,6 +115,14 @@ export interface StoredContact extends ConversationRef {
   attributes: Record<string, unknown> & { whatsapp_phno: string };
   firstSeenAt: string;
   lastSeenAt: string;
+  /** The contact asked not to be answered (stored `blocked: true`, or the attribute `blocked` true): automations stay silent. */
+  blocked?: boolean;
+}
+
+/** Why and since when a conversation waits for an agent (set by an automation, cleared by an agent's reply). */
+export interface NeedsAgent {
+  reason: string;
+  at: string;
 }
 
 export interface StoredConversation extends ConversationRef {
@@ -120,7 +134,12 @@ export interface StoredConversation extends ConversationRef {
   lastMessagePreview?: string;
   unreadCount: number;
   assignedTeamId?: string;
+  /** The member of the team the conversation is handed to (a route's round robin, or an agent's choice). */
+  assignedUserId?: string;
   windowOpenUntil?: string;
+  /** The last reply an agent (never an automation) sent; only moves forward. */
+  lastAgentReplyAt?: string;
+  needsAgent?: NeedsAgent;
 }
 
 export interface StoredMessage {
@@ -131,6 +150,8 @@ export interface StoredMessage {
   status: MessageStatus;
   timestamp: string;
   error?: { code: number | null; title: string | null };
+  /** What the automation consumer decided for an inbound message, once it has. */
+  automation?: AutomationDecision;
 }
 
 /** The sending side of a connected number. */
@@ -159,8 +180,30 @@ export interface InboxRepository {
   listContacts(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredContact>>;
   /** Oldest first. */
   listMessages(ref: ConversationRef, page: PageRequest): Promise<Page<StoredMessage>>;
-  /** Undefined when the conversation does not exist. */
-  assignTeam(ref: ConversationRef, teamId: string): Promise<StoredConversation | undefined>;
+  /** Undefined when the contact was never seen on this number. */
+  getContact(ref: ConversationRef): Promise<StoredContact | undefined>;
+  /**
+   * Assigns the conversation to a team, and to one of its members when
+   * `userId` is given (without, any earlier member is cleared). Creates the
+   * conversation's item when the inbox consumer has not yet: its later write
+   * keeps the assignment.
+   */
+  assignTeam(ref: ConversationRef, teamId: string, userId?: string): Promise<StoredConversation>;
+  /**
+   * Marks the conversation as waiting for an agent (create-or-update, like
+   * `assignTeam`). The first flag stands until an agent replies; a flag older
+   * than the last agent reply changes nothing.
+   */
+  flagForAgent(ref: ConversationRef, reason: string, at: string): Promise<void>;
+  /** An agent replied at `at`: `lastAgentReplyAt` moves forward to it and a flag raised at or before it is cleared. */
+  markAgentReply(ref: ConversationRef, at: string): Promise<void>;
+  /**
+   * Stores the automation decision on the inbound message `wamid`, listed at
+   * `timestamp` (the message's time as the inbox stores it: Meta's timestamp
+   * as ISO, `metaTime` in `message-content.ts`). Works before or after the
+   * inbox consumer recorded the message; neither write loses the other's.
+   */
+  recordDecision(ref: ConversationRef, wamid: string, timestamp: string, decision: AutomationDecision): Promise<void>;
   markRead(ref: ConversationRef): Promise<StoredConversation | undefined>;
   /** The connected number a reply goes out from. */
   getSendingNumber(accountId: string, whatsappPhno: string): Promise<SendingNumber | undefined>;
@@ -173,6 +216,6 @@ export interface InboxConsumerDeps {
 export interface InboxDeps {
   inbox: InboxRepository;
   messaging: MessageSender;
-  accounts: Pick<AccountRepository, 'getTeam'>;
+  accounts: Pick<AccountRepository, 'getTeam' | 'getUser'>;
   clock: Clock;
 }

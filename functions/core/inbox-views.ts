@@ -1,13 +1,21 @@
 /**
- * The dashboard's inbox: lists of contacts, conversations and messages, the
- * reply from a conversation's own number, team assignment and read marks, and
- * the views the API answers with.
+ * The dashboard's inbox: lists of contacts, conversations and messages, an
+ * agent's reply (text or saved reply material) from a conversation's own
+ * number through the one send path (`replies.ts`), team assignment and read
+ * marks, and the views the API answers with.
  */
 import { conversationIdOf } from '../../schemas/whatsapp-ids.js';
-import { Conflict, NotFound, WindowClosed } from './errors.js';
-import { recordOutboundMessage } from './inbox-consumer.js';
+import type { AutomationRepository } from './automation-ports.js';
+import { NotFound, ValidationFailed, WindowClosed } from './errors.js';
 import type { ConversationRef, InboxDeps, StoredContact, StoredConversation, StoredMessage } from './inbox-ports.js';
 import type { Page, PageRequest } from './ports.js';
+import { type OutgoingMessage, outgoingOf, replyTo } from './replies.js';
+import { renderReply } from './reply-render.js';
+
+/** Reply material is read where the automations API stores it. */
+export interface ReplyMaterialDeps {
+  automations: Pick<AutomationRepository, 'get'>;
+}
 
 // ------------------------------------------------------------- use cases
 
@@ -35,45 +43,60 @@ export async function listMessages(deps: Pick<InboxDeps, 'inbox'>, ref: Conversa
 }
 
 /**
- * A free-form reply, sent from the conversation's own number. Allowed only
- * inside the 24-hour customer service window; Meta's own refusal (131047)
- * maps to the same `WindowClosed`.
+ * An agent's free-form reply, sent from the conversation's own number
+ * (`replyTo`). Allowed only inside the 24-hour customer service window;
+ * Meta's own refusal (131047) maps to the same `WindowClosed`.
  */
 export async function sendReply(deps: InboxDeps, ref: ConversationRef, text: string): Promise<{ wamid: string }> {
-  const conversation = await requireConversation(deps, ref);
-  const now = deps.clock.now();
-  if (!conversation.windowOpenUntil || Date.parse(conversation.windowOpenUntil) <= now.getTime()) throw new WindowClosed();
-  const number = await deps.inbox.getSendingNumber(ref.accountId, ref.whatsappPhno);
-  if (!number) {
-    throw new Conflict('NUMBER_NOT_CONNECTED', `The number ${ref.whatsappPhno} is no longer connected; its conversations are read-only.`, {
-      whatsapp_phno: ref.whatsappPhno,
-    });
-  }
-  const to = conversation.lastWaId ?? conversation.waId ?? conversation.userId ?? ref.contactKey;
-  const sent = await deps.messaging.sendText({ phoneNumberId: number.phoneNumberId, to, text });
-  await recordOutboundMessage(deps, {
-    ...ref,
-    phoneNumberId: number.phoneNumberId,
-    identity: {
-      contactKey: ref.contactKey,
-      ...(conversation.waId ? { waId: conversation.waId } : {}),
-      ...(conversation.userId ? { userId: conversation.userId } : {}),
-    },
-    wamid: sent.wamid,
-    messageType: 'text',
-    text,
-    timestamp: now.toISOString(),
-    content: { type: 'text', text: { body: text } },
-  });
-  return { wamid: sent.wamid };
+  return sendAsAgent(deps, ref, { type: 'text', text });
 }
 
-export async function assignConversation(deps: InboxDeps, ref: ConversationRef, teamId: string): Promise<StoredConversation> {
-  const team = await deps.accounts.getTeam(ref.accountId, teamId);
+/**
+ * An agent's reply with saved reply material, its placeholders filled for
+ * this contact (`{{name}}`, `{{whatsapp_phno}}`, `{{attributes.key}}`). A
+ * template goes out even with the window closed; anything else is refused
+ * outside it like a text. Material scoped to another number is refused.
+ */
+export async function sendReplyMaterial(deps: InboxDeps & ReplyMaterialDeps, ref: ConversationRef, replyMaterialId: string): Promise<{ wamid: string }> {
+  const conversation = await requireConversation(deps, ref);
+  const material = await deps.automations.get(ref.accountId, 'reply-material', replyMaterialId);
+  if (!material) throw new NotFound('The reply material');
+  const scopedTo = material.body.scope?.whatsapp_phno;
+  if (scopedTo !== undefined && scopedTo !== ref.whatsappPhno) {
+    throw new ValidationFailed([
+      { path: ['body', 'replyMaterialId'], message: `The reply material ${replyMaterialId} is a rule for ${scopedTo}; this conversation is on ${ref.whatsappPhno}.`, code: 'custom' },
+    ]);
+  }
+  const contact = await deps.inbox.getContact(ref);
+  const name = contact?.name ?? conversation.contactName;
+  const rendered = renderReply(material.body.content, {
+    ...(name ? { name } : {}),
+    whatsapp_phno: ref.whatsappPhno,
+    attributes: contact?.attributes ?? {},
+  });
+  if (rendered.type === 'text' && rendered.text.trim() === '') {
+    throw new ValidationFailed([{ path: ['body', 'replyMaterialId'], message: `The reply material ${replyMaterialId} renders to an empty text for this contact.`, code: 'custom' }]);
+  }
+  return sendAsAgent(deps, ref, outgoingOf(rendered));
+}
+
+async function sendAsAgent(deps: InboxDeps, ref: ConversationRef, message: OutgoingMessage): Promise<{ wamid: string }> {
+  const outcome = await replyTo(deps, ref, message, { by: 'agent' });
+  if (outcome.outcome === 'WINDOW_CLOSED') throw new WindowClosed();
+  return { wamid: outcome.wamid };
+}
+
+/**
+ * Assigns the conversation to a team of the account, and to one of its users
+ * when `userId` is given. The conversation must exist (an agent assigns what
+ * they see); automations assign through the repository directly.
+ */
+export async function assignConversation(deps: InboxDeps, ref: ConversationRef, teamId: string, userId?: string): Promise<StoredConversation> {
+  await requireConversation(deps, ref);
+  const [team, user] = await Promise.all([deps.accounts.getTeam(ref.accountId, teamId), userId ? deps.accounts.getUser(ref.accountId, userId) : undefined]);
   if (!team) throw new NotFound('The team');
-  const conversation = await deps.inbox.assignTeam(ref, teamId);
-  if (!conversation) throw new NotFound('The conversation');
-  return conversation;
+  if (userId && !user) throw new NotFound('The user');
+  return deps.inbox.assignTeam(ref, teamId, userId);
 }
 
 export async function markConversationRead(deps: Pick<InboxDeps, 'inbox'>, ref: ConversationRef): Promise<StoredConversation> {
@@ -106,7 +129,10 @@ export function conversationViewOf(conversation: StoredConversation) {
     lastMessagePreview: conversation.lastMessagePreview ?? null,
     unreadCount: conversation.unreadCount,
     assignedTeamId: conversation.assignedTeamId ?? null,
+    assignedUserId: conversation.assignedUserId ?? null,
     windowOpenUntil: conversation.windowOpenUntil ?? null,
+    lastAgentReplyAt: conversation.lastAgentReplyAt ?? null,
+    needsAgent: conversation.needsAgent ?? null,
   };
 }
 
@@ -119,5 +145,6 @@ export function messageViewOf(message: StoredMessage) {
     status: message.status,
     timestamp: message.timestamp,
     ...(message.error ? { error: message.error } : {}),
+    ...(message.automation ? { automation: message.automation } : {}),
   };
 }

@@ -34,6 +34,43 @@ export interface SendTemplateRequest {
   bizOpaqueCallbackData?: string;
 }
 
+/** A reply button: the id comes back in the user's `button_reply`, the title is what they see (Meta: ≤ 20 characters). */
+export interface ReplyButton {
+  id: string;
+  title: string;
+}
+
+/** A row of a list message (Meta: title ≤ 24 characters, description ≤ 72). */
+export interface ListRow {
+  id: string;
+  title: string;
+  description?: string;
+}
+
+/** An interactive message: up to 3 reply buttons, or a list of up to 10 rows opened by a button. */
+export type InteractiveContent =
+  | { type: 'buttons'; /** Meta: ≤ 1,024 characters. */ body: string; buttons: ReplyButton[] }
+  | { type: 'list'; body: string; /** The button that opens the list (Meta: ≤ 20 characters). */ buttonText: string; rows: ListRow[]; sectionTitle?: string };
+
+export interface SendInteractiveRequest {
+  phoneNumberId: string;
+  to: string;
+  interactive: InteractiveContent;
+  bizOpaqueCallbackData?: string;
+}
+
+/** An image or a document Meta fetches from a public link. */
+export type MediaContent =
+  | { type: 'image'; link: string; caption?: string }
+  | { type: 'document'; link: string; caption?: string; /** The name the user sees and saves it under. */ filename?: string };
+
+export interface SendMediaRequest {
+  phoneNumberId: string;
+  to: string;
+  media: MediaContent;
+  bizOpaqueCallbackData?: string;
+}
+
 export interface SentMessage {
   wamid: string;
   /** The recipient as WhatsApp knows it (Meta's `contacts[0].wa_id`), when given. */
@@ -56,6 +93,10 @@ export interface SubmittedTemplate {
 export interface MessageSender {
   sendText(request: SendTextRequest): Promise<SentMessage>;
   sendTemplate(request: SendTemplateRequest): Promise<SentMessage>;
+  /** Reply buttons or a list; free-form, so only inside the 24-hour window (`WindowClosed` otherwise). */
+  sendInteractive(request: SendInteractiveRequest): Promise<SentMessage>;
+  /** An image or a document by link; free-form, like text. */
+  sendMedia(request: SendMediaRequest): Promise<SentMessage>;
   /** Submits a template to one WABA for review; Meta answers PENDING and reports the decision by webhook. */
   submitTemplate(wabaId: string, template: TemplateDefinition): Promise<SubmittedTemplate>;
 }

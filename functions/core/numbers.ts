@@ -15,6 +15,7 @@ import { type AccountDeps, requireAccount } from './accounts.js';
 import { Conflict, NotFound, NumberAlreadyConnected, ServiceBusy } from './errors.js';
 import { StaleNumberState } from './backend-failures.js';
 import { featuresOf, requireFeature } from './features.js';
+import { type MessagingLimitStore, type Share, portfolioOf } from './messaging-limit.js';
 
 // --- model ---------------------------------------------------------------------
 
@@ -37,6 +38,8 @@ export interface ConnectedNumber extends ChannelStatus {
   creditCapMicros: number | null;
   /** Meta catalog bound to the default number. */
   catalogId?: string;
+  /** The Meta business portfolio of its WABA, when known; absent: the account's portfolio (`portfolioOf`). */
+  portfolioId?: string;
   connectedAt: string;
   updatedAt: string;
 }
@@ -47,11 +50,14 @@ export interface NumberToConnect {
   whatsapp_phno: string;
   phoneNumberId: string;
   wabaId: string;
+  portfolioId?: string;
 }
 
 export interface NumberPatch {
   name?: string;
   creditCapMicros?: number | null;
+  /** The number's share of its portfolio's messaging limit; `null` clears it. */
+  messagingLimitShare?: Share | null;
 }
 
 /** What a freshly connected number reports until Meta's webhooks tell more. */
@@ -86,11 +92,13 @@ export interface NumberRepository {
 
 export interface NumberDeps extends AccountDeps {
   numbers: NumberRepository;
+  /** The portfolios' messaging limits: each number's share is kept there, beside the units it is checked against. */
+  messagingLimits: Pick<MessagingLimitStore, 'portfolio' | 'setShare' | 'liveBuckets'>;
 }
 
 // --- views ---------------------------------------------------------------------
 
-export function toNumberView(number: ConnectedNumber): NumberView {
+export function toNumberView(number: ConnectedNumber, share: Share | null = null): NumberView {
   return {
     whatsapp_phno: number.whatsapp_phno,
     name: number.name,
@@ -101,6 +109,8 @@ export function toNumberView(number: ConnectedNumber): NumberView {
     messagingLimitTier: number.messagingLimitTier,
     qualityRating: number.qualityRating,
     creditCapMicros: number.creditCapMicros,
+    portfolioId: portfolioOf(number),
+    messagingLimitShare: share,
     features: featuresOf(number),
     connectedAt: number.connectedAt,
   };
@@ -129,10 +139,15 @@ export async function decideAgainWhileStale<T>(run: () => Promise<T>): Promise<T
   }
 }
 
-export async function listNumbers(deps: Pick<NumberDeps, 'accounts' | 'numbers'>, accountId: string): Promise<NumberView[]> {
+export async function listNumbers(deps: Pick<NumberDeps, 'accounts' | 'numbers' | 'messagingLimits'>, accountId: string): Promise<NumberView[]> {
   await requireAccount(deps, accountId);
   const numbers = await deps.numbers.list(accountId);
-  return numbers.sort(byRole).map(toNumberView);
+  const portfolios = new Map(
+    await Promise.all(
+      [...new Set(numbers.map(portfolioOf))].map(async (id) => [id, (await deps.messagingLimits.portfolio(accountId, id))?.shares ?? {}] as const),
+    ),
+  );
+  return numbers.sort(byRole).map((number) => toNumberView(number, portfolios.get(portfolioOf(number))?.[number.whatsapp_phno] ?? null));
 }
 
 function newNumber(accountId: string, input: NumberToConnect, isDefault: boolean, at: string): ConnectedNumber {
@@ -145,6 +160,7 @@ function newNumber(accountId: string, input: NumberToConnect, isDefault: boolean
     isDefault,
     ...INITIAL_CHANNEL_STATUS,
     creditCapMicros: null,
+    ...(input.portfolioId ? { portfolioId: input.portfolioId } : {}),
     connectedAt: at,
     updatedAt: at,
   };
@@ -221,16 +237,26 @@ export async function requireNumber(deps: Pick<NumberDeps, 'numbers'>, accountId
   return number;
 }
 
-/** Renames a number (its route rows follow) and/or sets or clears its credit cap. */
+/**
+ * Renames a number (its route rows follow), sets or clears its credit cap,
+ * and/or its share of the portfolio's messaging limit (kept on the portfolio,
+ * where reservations check it in their transaction).
+ */
 export async function updateNumber(
-  deps: Pick<NumberDeps, 'accounts' | 'numbers' | 'clock'>,
+  deps: Pick<NumberDeps, 'accounts' | 'numbers' | 'clock' | 'messagingLimits'>,
   accountId: string,
   whatsappPhno: string,
   patch: NumberPatch,
 ): Promise<NumberView> {
   await requireAccount(deps, accountId);
-  const number = await requireNumber(deps, accountId, whatsappPhno);
-  return toNumberView(await deps.numbers.update(number, patch, deps.clock.now().toISOString()));
+  let number = await requireNumber(deps, accountId, whatsappPhno);
+  const at = deps.clock.now().toISOString();
+  const portfolioId = portfolioOf(number);
+  if (patch.messagingLimitShare !== undefined) await deps.messagingLimits.setShare(accountId, portfolioId, number.whatsapp_phno, patch.messagingLimitShare, at);
+  const { messagingLimitShare: _share, ...rest } = patch;
+  if (rest.name !== undefined || rest.creditCapMicros !== undefined) number = await deps.numbers.update(number, rest, at);
+  const shares = (await deps.messagingLimits.portfolio(accountId, portfolioId))?.shares ?? {};
+  return toNumberView(number, shares[number.whatsapp_phno] ?? null);
 }
 
 /** Binds a Meta catalog: a default-number-only feature. */

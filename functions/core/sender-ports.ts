@@ -1,9 +1,11 @@
 /**
- * What the broadcast sender (`sender.ts`) needs: the credit pool, its
- * settings, and the context one chunk's steps share.
+ * What the broadcast sender (`sender.ts`) needs: the credit pool, the
+ * portfolio's messaging limit and the scheduler of deferred rounds, its
+ * settings, and the context one chunk round's steps share.
  */
 import type { BroadcastRecord, BroadcastRepository } from './broadcast-ports.js';
 import type { MessageSender } from './messaging.js';
+import type { DeferredSendScheduler, MessagingLimitStore, RoundPlan } from './messaging-limit.js';
 import type { NumberRepository } from './numbers.js';
 import type { AccountRepository, Clock, CreditReservation, EventPublisher, QuotaOutcome, ReserveCredits, SettleReservation } from './ports.js';
 import type { RateCard } from '../../schemas/rate-card.js';
@@ -36,6 +38,9 @@ export interface SenderDeps {
   numbers: Pick<NumberRepository, 'get'>;
   broadcasts: BroadcastRepository;
   credits: CreditPool;
+  messagingLimits: MessagingLimitStore;
+  /** Puts a chunk's next round on the send queue when deferred recipients can go. */
+  scheduler: DeferredSendScheduler;
   messaging: Pick<MessageSender, 'sendTemplate'>;
   events: EventPublisher;
   clock: Clock;
@@ -51,15 +56,21 @@ export interface ChunkOutcome {
   failed: number;
   reservedMicros: number;
   usedMicros: number;
+  /** Recipients left for a later round: deferred by the messaging limit, or not claimed before the round's `sendBy`. */
+  deferred?: number;
   creditsLow?: 'published' | 'publish-failed';
 }
 
-/** What the steps of one chunk share. */
+/** What the steps of one chunk round share. */
 export interface ChunkContext {
   deps: SenderDeps;
   broadcast: BroadcastRecord;
   chunk: number;
+  /** 0, then one more per deferral. */
+  round: number;
   reservationId: string;
+  /** The round's plan, once committed. */
+  plan?: RoundPlan;
   period: string;
   price: (waId: string) => number;
   result: ChunkOutcome;

@@ -3,12 +3,15 @@
  * message). The queue delivers at least once and may deliver the same chunk
  * twice at once; the chunk still sends and charges once:
  *
- * 1. **Reserve** the chunk's price in ONE conditional write (pool balance and
- *    the number's cap in the same transaction), keyed by the chunk. When the
- *    pool or the cap cannot pay for every recipient, the largest affordable
- *    prefix is reserved (decided from the balance read; the condition still
- *    decides) and the rest fail as `insufficient_credits`. A second run finds
- *    the reservation and sends only what it covers.
+ * 1. **Plan and reserve** (`chunk-plan.ts`) in ONE transaction: the
+ *    portfolio's messaging-limit units for the users it may reach now, the
+ *    price of those (pool balance and the number's cap), keyed by the chunk
+ *    and its round. Users the limit cannot take now are **deferred** (no
+ *    credit held) to the chunk's next round, which the scheduler puts on the
+ *    queue when the window frees capacity; when the pool or the cap cannot
+ *    pay for every sendable recipient, the largest affordable prefix is
+ *    reserved and the rest fail as `insufficient_credits`. A second run finds
+ *    the round's plan and sends only what it covers.
  * 2. **Send** each covered recipient at most once: its state item goes from
  *    absent (pending) to `sending` by a conditional write BEFORE the send, so
  *    only one run ever sends to it; then `sent` (with the wamid) or `failed`.
@@ -26,8 +29,10 @@
  */
 import type { SendChunkMessage } from '../../schemas/broadcasts.js';
 import type { FailureReason } from './broadcast-ports.js';
-import { coveredBy, reserve, settle } from './chunk-credits.js';
+import { coveredBy, settle } from './chunk-credits.js';
+import { planIdOf, planOf, planRound } from './chunk-plan.js';
 import { AppError, WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable, WindowClosed } from './errors.js';
+import { LATE_GRACE_MS, REACH_MS } from './messaging-limit.js';
 import { billingPeriod } from './plan.js';
 import { priceOf, pricedCategory } from './pricing.js';
 import { SendPacer, forEachConcurrently } from './send-pacing.js';
@@ -35,9 +40,13 @@ import type { ChunkContext, ChunkOutcome, SenderDeps } from './sender-ports.js';
 
 // ----------------------------------------------------------------- use case
 
-/** Processes one chunk of one broadcast: reserve its price, send each covered recipient once, settle. */
+/**
+ * Processes one round of one chunk: plan it (limit and credits) once, send
+ * each covered recipient once, schedule the next round for what waits, settle.
+ */
 export async function processChunk(deps: SenderDeps, message: SendChunkMessage): Promise<ChunkOutcome> {
   const { accountId, broadcastId, chunk } = message;
+  const round = message.round ?? 0;
   const none: ChunkOutcome = { outcome: 'unknown-broadcast', sent: 0, failed: 0, reservedMicros: 0, usedMicros: 0 };
   const [broadcast, recipients, account] = await Promise.all([
     deps.broadcasts.get(accountId, broadcastId),
@@ -45,7 +54,12 @@ export async function processChunk(deps: SenderDeps, message: SendChunkMessage):
     deps.accounts.get(accountId),
   ]);
   if (!broadcast || !recipients || !account) return none;
-  const reservationId = `${broadcastId}#${chunk}`;
+  // Rounds go one after the other: a round that came early finishes the one before first.
+  if (round > 0) {
+    const previous = await deps.credits.reservation(accountId, planIdOf(broadcastId, chunk, round - 1));
+    if (previous && previous.status !== 'settled') await processChunk(deps, { accountId, broadcastId, chunk, round: round - 1 });
+  }
+  const reservationId = planIdOf(broadcastId, chunk, round);
   let reservation = await deps.credits.reservation(accountId, reservationId);
   if (reservation?.status === 'settled') return { ...none, outcome: 'already-settled' };
 
@@ -54,6 +68,7 @@ export async function processChunk(deps: SenderDeps, message: SendChunkMessage):
     deps,
     broadcast,
     chunk,
+    round,
     reservationId,
     period: billingPeriod(account.billingAnchor, deps.clock.now()).key,
     price: (waId) => priceOf(deps.rateCard, pricedCategory(broadcast.template.category), waId),
@@ -66,22 +81,31 @@ export async function processChunk(deps: SenderDeps, message: SendChunkMessage):
 
   if (!reservation && sendable) {
     const pending = recipients.filter((waId) => !states.has(waId));
-    if (pending.length > 0) reservation = await reserve(ctx, pending, number.creditCapMicros);
+    if (pending.length > 0) reservation = await planRound(ctx, pending, number);
   }
+  // A later round that plans nothing leaves nobody waiting.
+  if (!reservation && round > 0) await deps.broadcasts.setDeferred(broadcastId, chunk, 0);
+  const plan = reservation ? planOf(reservation, { broadcastId, chunk, round }) : undefined;
+  if (plan) ctx.plan = plan;
   const covered = reservation ? coveredBy(reservation) : [];
-  const coveredSet = new Set(covered);
+  const held = new Set([...covered, ...(plan?.deferred ?? [])]);
 
-  // Everyone the reservation does not pay for fails without a send.
-  const unpaid = recipients.filter((waId) => !coveredSet.has(waId) && !states.has(waId));
+  // Everyone the round neither pays for nor defers fails without a send.
+  const unpaid = recipients.filter((waId) => !held.has(waId) && !states.has(waId));
   if (unpaid.length > 0) {
     const reason: FailureReason = sendable ? 'insufficient_credits' : 'number_disconnected';
     const guard = reservation ? undefined : { accountId, reservationId };
     const failed = await deps.broadcasts.failUnsent(broadcastId, chunk, unpaid, reason, now(deps), guard);
     if (failed === 'reservation-exists') {
-      // A concurrent run of this chunk found credits after all: start over with its reservation.
+      // A concurrent run of this round found credits after all: start over with its plan.
       return processChunk(deps, message);
     }
     ctx.result.failed += failed;
+  }
+  // Deferred recipients: the next round is on its way before anything else happens (a retry finds it scheduled).
+  if (plan && plan.deferred.length > 0) {
+    await scheduleRound(ctx, new Date(plan.resumesAt ?? now(deps)));
+    ctx.result.deferred = plan.deferred.length;
   }
 
   const toSend = covered.filter((waId) => !states.has(waId));
@@ -93,9 +117,27 @@ export async function processChunk(deps: SenderDeps, message: SendChunkMessage):
 
   if (reservation) {
     states = await deps.broadcasts.recipientStates(broadcastId, covered);
-    await settle(ctx, reservation, covered, states);
+    // Under a limit, sends stop at `sendBy`; once no run can still be sending, what was not claimed goes to the next round.
+    const lateAfter = plan?.sendBy ? Date.parse(plan.sendBy) + LATE_GRACE_MS : undefined;
+    const late = lateAfter !== undefined && deps.clock.now().getTime() >= lateAfter ? covered.filter((waId) => !states.has(waId)) : [];
+    if (late.length > 0) {
+      await scheduleRound(ctx, deps.clock.now(), 'late');
+      ctx.result.deferred = (ctx.result.deferred ?? 0) + late.length;
+    }
+    await settle(ctx, reservation, covered, states, lateAfter);
   }
   return ctx.result;
+}
+
+/** Puts the chunk's next round on the scheduler (idempotent by name: a retried run schedules nothing twice). */
+async function scheduleRound(ctx: ChunkContext, at: Date, why?: string): Promise<void> {
+  const { broadcast, chunk, round } = ctx;
+  const next = round + 1;
+  await ctx.deps.scheduler.schedule({
+    name: `${broadcast.broadcastId}-c${chunk}-r${next}${why ? `-${why}` : ''}`,
+    at,
+    message: { accountId: broadcast.accountId, broadcastId: broadcast.broadcastId, chunk, round: next },
+  });
 }
 
 // ------------------------------------------------------------------ sending
@@ -109,7 +151,9 @@ async function sendAll(ctx: ChunkContext, waIds: string[]): Promise<void> {
 }
 
 async function sendOne(ctx: ChunkContext, pacer: SendPacer, waId: string): Promise<void> {
-  const { deps, broadcast, chunk } = ctx;
+  const { deps, broadcast, chunk, plan } = ctx;
+  // Past the round's `sendBy` its units may no longer cover a send for 24 hours: the next round takes the rest.
+  if (plan?.sendBy && deps.clock.now().getTime() >= Date.parse(plan.sendBy)) return;
   const priceMicros = ctx.price(waId);
   const claimed = await deps.broadcasts.claimRecipient(broadcast.broadcastId, { waId, chunk, priceMicros, period: ctx.period, claimedAt: now(deps) });
   if (!claimed) return;
@@ -141,8 +185,18 @@ async function sendOne(ctx: ChunkContext, pacer: SendPacer, waId: string): Promi
       return;
     }
     // Sent: from here on a failure to record must not look like a failed send (the chunk is retried; the recipient stays `sending`).
-    await deps.broadcasts.recordSent(broadcast, { waId, chunk, wamid, priceMicros, at: now(deps) });
+    const sentAt = deps.clock.now();
+    await deps.broadcasts.recordSent(broadcast, { waId, chunk, wamid, priceMicros, at: sentAt.toISOString() });
     ctx.result.sent++;
+    // The user is reached for 24 hours, its unit in the round's bucket.
+    const owner = plan?.reach?.[waId];
+    if (owner && plan?.portfolioId && plan.bucket) {
+      await deps.messagingLimits.markReached(broadcast.accountId, plan.portfolioId, waId, {
+        bucket: plan.bucket,
+        owner,
+        until: new Date(sentAt.getTime() + REACH_MS).toISOString(),
+      });
+    }
     return;
   }
 }

@@ -20,13 +20,19 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 let runtime: LocalRuntime;
+// Chromium starts while the runtime does (the browser test says what to install when it is missing).
+let launching: Promise<Browser> | undefined;
 
 beforeAll(async () => {
+  if (existsSync(CHROMIUM)) {
+    launching = chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    launching.catch(() => undefined);
+  }
   runtime = await startLocalRuntime({ port: 0 });
 });
 
 afterAll(async () => {
-  await runtime?.stop();
+  await Promise.all([runtime?.stop(), launching?.then((browser) => browser.close()).catch(() => undefined)]);
 });
 
 /** A GET with the path sent exactly as written (fetch would normalise `..` away before sending). */
@@ -100,19 +106,13 @@ describe('GET /docs', () => {
 });
 
 describe('the API reference in a browser', () => {
-  let browser: Browser | undefined;
-
-  afterAll(async () => {
-    await browser?.close();
-  });
-
   it('renders every route of the route table: method, path and summary', async () => {
-    if (!existsSync(CHROMIUM)) {
+    if (!existsSync(CHROMIUM) || !launching) {
       throw new Error(
         `This test drives Debian's Chromium at ${CHROMIUM}, which is missing. Install it: sudo apt-get update && sudo apt-get install -y chromium (.ci/run does this in CI).`,
       );
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const browser = await launching;
     const page = await browser.newPage();
     const foreign: string[] = [];
     const errors: string[] = [];

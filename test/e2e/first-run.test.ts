@@ -2,15 +2,18 @@
  * What a new user meets in the first minutes of `npm start`: nothing answers
  * before it is ready, an oversize body gets a readable 413, tokens survive a
  * `--persist` restart, and `kill <pid>` stops the whole tree.
+ *
+ * Each start is a JVM (DynamoDB Local) and a runtime: the process the first
+ * test starts serves the tests that only need a running, in-memory `npm start`
+ * and is, last, the one killed without cleaning up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.js';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
-import { mintToken as token, portOpen, startLocalProcess, stopProcess, until } from '../support/local-process.js';
+import { banner, bannerPorts, collectOutput, mintToken as token, portOpen, startLocalProcess, stopProcess, until } from '../support/local-process.js';
 
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -24,20 +27,36 @@ async function start(via: 'npm' | 'node', args: string[]) {
   return started;
 }
 
+/** The in-memory runtime the first test starts (as `npm start`'s script execs it), once its port is open. */
+let shared: { child: ChildProcess; url: string; output: () => string } | undefined;
+
+async function startShared(): Promise<{ child: ChildProcess; url: string; port: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', String(port)], {
+    cwd: process.cwd(),
+    env: { ...process.env, PORT: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  shared = { child, url: `http://127.0.0.1:${port}`, output: collectOutput(child) };
+  return { child, url: shared.url, port };
+}
+
+/** The shared runtime, started (and waited for) here when its test was not run. */
+async function sharedRuntime(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  if (!shared) await startShared();
+  expect(await banner(shared!.child, shared!.output, 45_000), shared!.output()).toBe(true);
+  return shared!;
+}
+
 describe('ready means ready', () => {
   it('never answers 5xx to requests fired from the instant the port accepts connections', async () => {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', String(port)], {
-      cwd: process.cwd(),
-      env: { ...process.env, PORT: '' },
-      stdio: 'ignore',
-    });
-    children.push(child);
+    const { port, url } = await startShared();
     expect(await until(() => portOpen(port), 45_000, 2)).toBe(true);
-    const url = `http://127.0.0.1:${port}`;
     const statuses: number[] = [];
     const deadline = Date.now() + 1_500;
-    while (Date.now() < deadline) {
+    // For 1.5 s, and at least four rounds (a loaded machine answers fewer in that time).
+    for (let round = 0; Date.now() < deadline || round < 4; round++) {
       const answers = await Promise.all([
         fetch(`${url}/local/token`, { method: 'POST', body: '{"role":"support"}' }).then(async (r) => {
           if (r.status !== 200) return [r.status];
@@ -50,7 +69,6 @@ describe('ready means ready', () => {
       ]);
       statuses.push(...answers.flat());
     }
-    child.kill('SIGTERM');
     expect(statuses.length).toBeGreaterThan(10);
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
     // The first requests got real answers: a token, a 404 for an unknown account with it, 401 without, the handshake.
@@ -59,14 +77,9 @@ describe('ready means ready', () => {
 });
 
 describe('an oversize body', () => {
-  let runtime: LocalRuntime;
-  beforeAll(async () => {
-    runtime = await startLocalRuntime({ port: 0 });
-  });
-  afterAll(() => runtime.stop());
-
   for (const megabytes of [6, 20]) {
     it(`gets its 413 through fetch, not a connection reset (${megabytes} MB)`, async () => {
+      const runtime = await sharedRuntime();
       const res = await fetch(`${runtime.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(megabytes * 1024 * 1024, 0x20) });
       expect(res.status).toBe(413);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
@@ -102,14 +115,10 @@ describe('tokens and restarts', () => {
   });
 
   it('says in the 401 that in-memory tokens are minted per run', async () => {
-    const runtime = await startLocalRuntime({ port: 0 });
-    try {
-      const res = await fetch(`${runtime.url}/v1/account`, { headers: { authorization: 'Bearer not-a-token' } });
-      expect(res.status).toBe(401);
-      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/key made for this run.*--persist/);
-    } finally {
-      await runtime.stop();
-    }
+    const runtime = await sharedRuntime();
+    const res = await fetch(`${runtime.url}/v1/account`, { headers: { authorization: 'Bearer not-a-token' } });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/key made for this run.*--persist/);
   });
 });
 
@@ -122,8 +131,10 @@ describe('stopping', () => {
   });
 
   it('DynamoDB Local dies with its parent even when the parent is killed without cleaning up', async () => {
-    const started = await start('node', ['--port', '0']);
+    const started = await sharedRuntime();
+    const { dynamoPort } = bannerPorts(started.output());
+    expect(await portOpen(dynamoPort)).toBe(true);
     started.child.kill('SIGKILL');
-    expect(await until(async () => !(await portOpen(started.dynamoPort)), 15_000)).toBe(true);
+    expect(await until(async () => !(await portOpen(dynamoPort)), 15_000)).toBe(true);
   });
 });

@@ -52,6 +52,11 @@ const EXPECTED: Record<string, Expected[]> = {
   'account-update.json': [
     { detailType: NUMBER, eventId: /^upd:account_update:ACCOUNT_UPDATE:1764230900:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: [], detail: { field: 'account_update' } },
   ],
+  // The portfolio's limit reaches every number of the WABA (both share the account's portfolio).
+  'business-capability-update.json': [
+    { detailType: NUMBER, eventId: /^upd:business_capability_update:-:1764230600:[0-9a-f]+:15550001001$/, phno: DEFAULT, rules: [], detail: { field: 'business_capability_update' } },
+    { detailType: NUMBER, eventId: /^upd:business_capability_update:-:1764230600:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: [], detail: { field: 'business_capability_update' } },
+  ],
   'ctwa-referral-additional-number.json': [received('wamid.IN_REFERRAL_0002', VENDAS, { message: expect.objectContaining({ referral: expect.objectContaining({ source_id: '120200000000002' }) }) })],
   'ctwa-referral.json': [received('wamid.IN_REFERRAL_0001', DEFAULT, { message: expect.objectContaining({ referral: expect.objectContaining({ ctwa_clid: expect.any(String) }) }) })],
   'image-message.json': [received('wamid.IN_IMAGE_0001', VENDAS, { message: expect.objectContaining({ type: 'image', image: expect.objectContaining({ id: '1470000000000001' }) }) })],

@@ -100,7 +100,7 @@ describe('event routing and queues', () => {
     const queues = statefulTemplate.findResources('AWS::SQS::Queue');
     const byId = new Map(Object.entries(queues));
     const working = [...byId.values()].filter((q) => q.Properties.RedrivePolicy);
-    expect(working).toHaveLength(3); // inbox, broadcast, send
+    expect(working).toHaveLength(4); // inbox, automation, broadcast, send
     for (const queue of working) {
       expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
@@ -114,14 +114,14 @@ describe('event routing and queues', () => {
     const timeoutOf = (dir: string) => fns.find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === dir)!.Properties.Timeout as number;
     const queues = Object.values(statefulTemplate.findResources('AWS::SQS::Queue')).filter((q) => q.Properties.RedrivePolicy);
     const visibilities = queues.map((q) => q.Properties.VisibilityTimeout).sort((a, b) => a - b);
-    expect(visibilities).toEqual([timeoutOf('inbox') * 6, timeoutOf('broadcast') * 6, timeoutOf('sender') * 6].sort((a, b) => a - b));
+    expect(visibilities).toEqual([timeoutOf('inbox') * 6, timeoutOf('automation') * 6, timeoutOf('broadcast') * 6, timeoutOf('sender') * 6].sort((a, b) => a - b));
   });
 
   it('routes with the shared patterns, each target with its own retry policy and DLQ', () => {
     const rules = Object.values(statefulTemplate.findResources('AWS::Events::Rule'));
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(3);
     const patterns = rules.map((r) => r.Properties.EventPattern);
-    expect(patterns).toEqual(expect.arrayContaining([RULES.inbox, RULES.broadcast].map((p) => JSON.parse(JSON.stringify(p)))));
+    expect(patterns).toEqual(expect.arrayContaining([RULES.inbox, RULES.automation, RULES.broadcast].map((p) => JSON.parse(JSON.stringify(p)))));
     for (const rule of rules) {
       const target = rule.Properties.Targets[0];
       expect(target.DeadLetterConfig.Arn).toBeDefined();
@@ -131,7 +131,7 @@ describe('event routing and queues', () => {
 
   it('reports partial batch failures from every SQS event source', () => {
     const mappings = Object.values(statelessTemplate.findResources('AWS::Lambda::EventSourceMapping'));
-    expect(mappings).toHaveLength(3);
+    expect(mappings).toHaveLength(4);
     for (const mapping of mappings) expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 
@@ -153,7 +153,7 @@ describe('observability', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const functions = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => !id.startsWith('LogRetention') && !id.includes('AwsCustomResource'));
     const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
-    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(6);
+    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(8);
     expect(names.filter((n) => n === 'Errors')).toHaveLength(functions.length);
     expect(names.filter((n) => n === 'Throttles')).toHaveLength(functions.length);
     expect(names).toEqual(expect.arrayContaining(['UnroutedEvents', 'PublishFailures', 'CreditsLow']));

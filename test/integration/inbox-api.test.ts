@@ -119,7 +119,10 @@ describe('GET /v1/conversations', () => {
       lastMessagePreview: 'third',
       unreadCount: 1,
       assignedTeamId: null,
+      assignedUserId: null,
       windowOpenUntil: new Date((t - 10) * 1000 + 86_400_000).toISOString(),
+      lastAgentReplyAt: null,
+      needsAgent: null,
     });
   });
 

@@ -7,6 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { AUTOMATION_KINDS } from '../../schemas/automations.js';
 import { TABLE } from '../../schemas/table.js';
 import { conversationIdOf } from '../../schemas/whatsapp-ids.js';
 import * as entities from '../../functions/adapters/dynamo/entities/index.js';
@@ -70,7 +71,14 @@ beforeAll(async () => {
 describe('a forged cursor on every list route', () => {
   it('finds every paginated listing in the route table', () => {
     expect(listRoutes.map((route) => route.path).sort()).toEqual(
-      ['/v1/broadcasts', '/v1/contacts', '/v1/conversations', '/v1/conversations/{conversationId}/messages', '/v1/credits/ledger'].sort(),
+      [
+        '/v1/broadcasts',
+        '/v1/contacts',
+        '/v1/conversations',
+        '/v1/conversations/{conversationId}/messages',
+        '/v1/credits/ledger',
+        ...AUTOMATION_KINDS.map((kind) => `/v1/automations/${kind}`),
+      ].sort(),
     );
   });
 

@@ -65,6 +65,8 @@ describe('POST /v1/numbers', () => {
       messagingLimitTier: null,
       qualityRating: null,
       creditCapMicros: null,
+      portfolioId: accountId,
+      messagingLimitShare: null,
       features: { teamInbox: true, broadcast: true, automations: true, ctwa: true, catalog: true, integrations: true, apiWebhooks: true },
       connectedAt: expect.any(String),
     });

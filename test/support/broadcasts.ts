@@ -47,6 +47,14 @@ export class RecordingSender implements MessageSender {
     throw new Error('not used by broadcasts');
   }
 
+  async sendInteractive(): Promise<SentMessage> {
+    throw new Error('not used by broadcasts');
+  }
+
+  async sendMedia(): Promise<SentMessage> {
+    throw new Error('not used by broadcasts');
+  }
+
   async sendTemplate(request: SendTemplateRequest): Promise<SentMessage> {
     const attempt = (this.attempts.get(request.to) ?? 0) + 1;
     this.attempts.set(request.to, attempt);

@@ -1,15 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import { buildApp } from '../../lib/app.js';
 
-/** Every assembly folder this test file made; removed when the file's tests are done. */
+/** Every assembly folder synthApp made and not yet removed. */
 const outdirs: string[] = [];
-// Registered when the test file imports this module, so it runs whether synthApp was called in a describe or an it.
-afterAll(() => {
+
+/**
+ * Removes the assembly folders made so far. Run after every infra file by `test/support/cdk-cleanup.ts` (a setup
+ * file of the infra project): infra files share a process, so a hook registered here would run for the first only.
+ */
+export function removeSynthFolders(): void {
   for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+}
 
 /**
  * Synthesises the app without bundling functions or running CloudFormation's

@@ -10,7 +10,15 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { DETAIL_TYPES } from '../../schemas/events.js';
 import { SOURCES } from '../../schemas/events/contract.js';
 import * as entities from '../../functions/adapters/dynamo/entities/index.js';
-import type { MessageSender, SendTemplateRequest, SendTextRequest, SubmittedTemplate, TemplateDefinition } from '../../functions/core/messaging.js';
+import type {
+  MessageSender,
+  SendInteractiveRequest,
+  SendMediaRequest,
+  SendTemplateRequest,
+  SendTextRequest,
+  SubmittedTemplate,
+  TemplateDefinition,
+} from '../../functions/core/messaging.js';
 import type { TestTable } from './dynamo.js';
 import { fixtureBytes } from './webhook.js';
 
@@ -165,6 +173,8 @@ export function sqsBatch(bodies: (Envelope | string)[]): SQSEvent {
 export class RecordingSender implements MessageSender {
   readonly texts: SendTextRequest[] = [];
   readonly templates: SendTemplateRequest[] = [];
+  readonly interactives: SendInteractiveRequest[] = [];
+  readonly media: SendMediaRequest[] = [];
   failWith: Error | undefined;
 
   async sendText(request: SendTextRequest) {
@@ -177,6 +187,18 @@ export class RecordingSender implements MessageSender {
     if (this.failWith) throw this.failWith;
     this.templates.push(request);
     return { wamid: `wamid.TPL_${randomUUID()}`, waId: request.to };
+  }
+
+  async sendInteractive(request: SendInteractiveRequest) {
+    if (this.failWith) throw this.failWith;
+    this.interactives.push(request);
+    return { wamid: `wamid.INT_${randomUUID()}`, waId: request.to };
+  }
+
+  async sendMedia(request: SendMediaRequest) {
+    if (this.failWith) throw this.failWith;
+    this.media.push(request);
+    return { wamid: `wamid.MED_${randomUUID()}`, waId: request.to };
   }
 
   async submitTemplate(_wabaId: string, _template: TemplateDefinition): Promise<SubmittedTemplate> {

@@ -40,7 +40,7 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 25));
     value = await read();
   }
   return value;

@@ -21,17 +21,51 @@ export async function startLocalProcess(args: string[], options: { via?: 'npm' |
     options.via === 'npm'
       ? spawn('npm', ['start', '--', ...args], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', ...args], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = collectOutput(child);
+  const up = await banner(child, output, 45_000);
+  if (!up || child.exitCode !== null) {
+    child.kill('SIGKILL');
+    throw new Error(`npm start did not come up: ${output()}`);
+  }
+  const { port, dynamoPort } = bannerPorts(output());
+  return { child, port, dynamoPort, url: `http://127.0.0.1:${port}`, output };
+}
+
+/** Everything the child writes to stdout and stderr, as it comes. */
+export function collectOutput(child: ChildProcess): () => string {
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const up = await until(async () => /Ctrl-C/.test(output) || child.exitCode !== null, 45_000);
-  if (!up || child.exitCode !== null) {
-    child.kill('SIGKILL');
-    throw new Error(`npm start did not come up: ${output}`);
-  }
+  return () => output;
+}
+
+/** Resolves true as soon as the banner (its last line names Ctrl-C) is out, false when the child exits first or the time is up. */
+export function banner(child: ChildProcess, output: () => string, timeoutMs: number): Promise<boolean> {
+  if (/Ctrl-C/.test(output())) return Promise.resolve(true);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (up: boolean) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      child.off('exit', exited);
+      resolve(up);
+    };
+    // Listeners run in the order they were added: collectOutput's has appended this chunk already.
+    const check = () => {
+      if (/Ctrl-C/.test(output())) done(true);
+    };
+    const exited = () => done(/Ctrl-C/.test(output()));
+    const timer = setTimeout(() => done(/Ctrl-C/.test(output())), timeoutMs);
+    child.stdout!.on('data', check);
+    child.once('exit', exited);
+  });
+}
+
+/** The runtime's and its DynamoDB Local's ports, from the banner. */
+export function bannerPorts(output: string): { port: number; dynamoPort: number } {
   const port = Number(/on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
   const dynamoPort = Number(/DynamoDB Local\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
-  return { child, port, dynamoPort, url: `http://127.0.0.1:${port}`, output: () => output };
+  return { port, dynamoPort };
 }
 
 /** Sends the signal and resolves with the exit code once the process is gone. */
@@ -53,7 +87,7 @@ export function portOpen(port: number): Promise<boolean> {
 }
 
 /** Polls `check` until it holds or the time is up; answers its last result. */
-export async function until(check: () => Promise<boolean>, timeoutMs: number, pauseMs = 100): Promise<boolean> {
+export async function until(check: () => Promise<boolean>, timeoutMs: number, pauseMs = 20): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return true;

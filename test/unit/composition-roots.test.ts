@@ -23,7 +23,13 @@ import { APP_SECRET, InMemoryRoutes, RecordingChannelStatus, fixtureBytes, sign 
 
 const TABLE = { TABLE_NAME: 'whatsapp-test', AWS_REGION: 'us-east-1' };
 const SECRETS = { WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: 'verify', WHATSAPP_ACCESS_TOKEN: 'token' };
-const AWS_ENV = { ...TABLE, ...SECRETS, EVENT_BUS_NAME: 'whatsapp-bus', SEND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send' };
+const DEFERRED_SENDS = {
+  DEFERRED_SENDS_GROUP: 'whatsapp-test-deferred-sends',
+  DEFERRED_SENDS_ROLE_ARN: 'arn:aws:iam::000000000000:role/deferred-sends',
+  DEFERRED_SENDS_TARGET_ARN: 'arn:aws:sqs:us-east-1:000000000000:send',
+  DEFERRED_SENDS_DLQ_ARN: 'arn:aws:sqs:us-east-1:000000000000:deferred-sends-dlq',
+};
+const AWS_ENV = { ...TABLE, ...SECRETS, ...DEFERRED_SENDS, EVENT_BUS_NAME: 'whatsapp-bus', SEND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send' };
 
 const without = (name: string) => Object.fromEntries(Object.entries(AWS_ENV).filter(([key]) => key !== name));
 
@@ -56,6 +62,7 @@ describe('awsDeps', () => {
     ['webhook', webhookAwsDeps, 'WHATSAPP_VERIFY_TOKEN'],
     ['api', apiAwsDeps, 'WHATSAPP_ACCESS_TOKEN'],
     ['sender', senderAwsDeps, 'WHATSAPP_ACCESS_TOKEN'],
+    ['sender', senderAwsDeps, 'DEFERRED_SENDS_GROUP'],
   ] as const)('fails at cold start for the %s function naming %s when it is not set', (_fn, awsDeps, name) => {
     expect(() => awsDeps(without(name))).toThrow(new RegExp(name));
   });

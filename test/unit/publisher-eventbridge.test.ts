@@ -6,12 +6,14 @@
  */
 import { EventBridgeClient, EventBridgeServiceException, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../schemas/events/contract.js';
 import { EventBridgePublisher, PUT_EVENTS_MAX_BYTES, type PublishProblem, putEventsEntrySize } from '../../functions/adapters/eventbridge/publisher.js';
 import { EventsNotPublished } from '../../functions/core/errors.js';
 
 const eventBridge = mockClient(EventBridgeClient);
+// Unit files share a process: the class is mocked for this file only.
+afterAll(() => eventBridge.restore());
 let sleeps: number[];
 let problems: PublishProblem[];
 

@@ -20,6 +20,7 @@ import { writeIf } from './conditional-write.js';
 import * as entities from './entities/index.js';
 import { queryAll, queryPage } from './query.js';
 import { backoff } from './transact.js';
+import { updateExpression } from './update-expression.js';
 
 const { gsi1: byAccount, gsi2: byNumber } = entities.broadcast.indexes;
 const COUNTED = ['sent', 'delivered', 'read', 'failed', 'replied', 'done', 'creditsSpentMicros'] as const;
@@ -73,10 +74,14 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
 
   /** The chunk counters, summed. */
   async tally(broadcastId: string): Promise<BroadcastTally> {
-    const tally: BroadcastTally = { sent: 0, delivered: 0, read: 0, failed: 0, replied: 0, done: 0, creditsSpentMicros: 0, failedReasons: {} };
+    const tally: BroadcastTally = { sent: 0, delivered: 0, read: 0, failed: 0, replied: 0, done: 0, creditsSpentMicros: 0, failedReasons: {}, deferred: 0 };
     const counters = await queryAll(this.doc, this.tableName, entities.broadcastCounter.partition({ broadcastId }), entities.broadcastCounter.skPrefix());
     for (const counter of counters.map((item) => entities.broadcastCounter.parse(item))) {
       for (const field of COUNTED) tally[field] += counter[field];
+      if (counter.deferred > 0) {
+        tally.deferred += counter.deferred;
+        if (counter.resumesAt && (!tally.resumesAt || counter.resumesAt < tally.resumesAt)) tally.resumesAt = counter.resumesAt;
+      }
       for (const [name, value] of Object.entries(counter)) {
         if (name.startsWith(entities.FAILED_PREFIX) && typeof value === 'number' && value !== 0) {
           const reason = name.slice(entities.FAILED_PREFIX.length);
@@ -96,6 +101,16 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
         UpdateExpression: 'SET enqueuedAt = :at',
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(enqueuedAt)',
         ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+
+  async setDeferred(broadcastId: string, chunk: number, count: number, resumesAt?: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: entities.broadcastCounter.key({ broadcastId, chunk }),
+        ...updateExpression({ set: { chunk, deferred: count, resumesAt }, remove: resumesAt ? [] : ['resumesAt'] }),
       }),
     );
   }

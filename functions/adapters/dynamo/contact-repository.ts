@@ -4,7 +4,7 @@
  * moves forward, `firstSeenAt` never moves.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ContactSighting, StoredContact } from '../../core/inbox-ports.js';
+import type { ContactSighting, ConversationRef, StoredContact } from '../../core/inbox-ports.js';
 import type { Page, PageRequest } from '../../core/ports.js';
 import { writeIf } from './conditional-write.js';
 import * as entities from './entities/index.js';
@@ -62,6 +62,17 @@ export class DynamoContactRepository {
     }
   }
 
+  async getContact(ref: ConversationRef): Promise<StoredContact | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: entities.contact.key({ accountId: ref.accountId, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey }),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toContact(entities.contact.parse(Item)) : undefined;
+  }
+
   /** An account's contacts, or one number's, in key order. */
   async listContacts(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredContact>> {
     const { items, nextCursor } = await queryPage(
@@ -85,5 +96,6 @@ function toContact(item: ReturnType<typeof entities.contact.parse>): StoredConta
     attributes: { ...item.attributes, whatsapp_phno: item.whatsapp_phno },
     firstSeenAt: item.firstSeenAt,
     lastSeenAt: item.lastSeenAt,
+    ...(item.blocked === true || item.attributes.blocked === true ? { blocked: true } : {}),
   };
 }

@@ -3,6 +3,12 @@
  * index sort keys move together, only to a later `lastMessageKey`; the
  * service window only to a later time: separate conditional updates, so a
  * late or repeated message never moves a conversation back.
+ *
+ * What automations write (an assignment, a flag for an agent) and an agent's
+ * reply time are attributes `conversationUpsert` never names: their writes
+ * create the item when it is missing (its identity only, no index keys, so it
+ * is listed once a message made it a conversation) and the message's upsert
+ * later fills in the rest around them.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conversationIdOf } from '../../../schemas/whatsapp-ids.js';
@@ -134,8 +140,59 @@ export class DynamoConversationRepository {
     return { items: items.map(fromParsed), nextCursor };
   }
 
-  assignTeam(ref: ConversationRef, teamId: string): Promise<StoredConversation | undefined> {
-    return this.updateExisting(ref, 'SET assignedTeamId = :team', { ':team': teamId });
+  async assignTeam(ref: ConversationRef, teamId: string, userId?: string): Promise<StoredConversation> {
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: conversationKey(ref),
+        ...updateExpression({ set: { ...identityOf(ref), assignedTeamId: teamId, assignedUserId: userId }, remove: userId ? [] : ['assignedUserId'] }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toConversation(Attributes ?? {});
+  }
+
+  async flagForAgent(ref: ConversationRef, reason: string, at: string): Promise<void> {
+    await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: conversationKey(ref),
+        ...updateExpression(
+          { set: { ...identityOf(ref), needsAgent: { reason, at } } },
+          // The first flag stands until an agent answers; an agent who answered after `at` already took it.
+          { expression: 'attribute_not_exists(needsAgent) AND (attribute_not_exists(lastAgentReplyAt) OR lastAgentReplyAt < :at)', values: { ':at': at } },
+        ),
+      }),
+    );
+  }
+
+  async markAgentReply(ref: ConversationRef, at: string): Promise<void> {
+    const key = conversationKey(ref);
+    await Promise.all([
+      writeIf(
+        this.doc,
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET lastAgentReplyAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastAgentReplyAt) OR lastAgentReplyAt < :at)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+      writeIf(
+        this.doc,
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'REMOVE needsAgent',
+          // A flag raised after this reply (the automation saw a later message) stays.
+          ConditionExpression: 'attribute_exists(needsAgent) AND needsAgent.#at <= :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    ]);
   }
 
   markRead(ref: ConversationRef): Promise<StoredConversation | undefined> {
@@ -158,6 +215,17 @@ export class DynamoConversationRepository {
   }
 }
 
+/** What every write of a conversation sets alike (the upsert too): enough for a created item to read as its conversation. */
+function identityOf(ref: ConversationRef) {
+  return {
+    type: entities.conversation.type,
+    accountId: ref.accountId,
+    whatsapp_phno: ref.whatsappPhno,
+    contactKey: ref.contactKey,
+    conversationId: conversationIdOf(ref.whatsappPhno, ref.contactKey),
+  };
+}
+
 function toConversation(item: Record<string, unknown>): StoredConversation {
   return fromParsed(entities.conversation.parse(item));
 }
@@ -165,12 +233,14 @@ function toConversation(item: Record<string, unknown>): StoredConversation {
 function fromParsed(item: ReturnType<typeof entities.conversation.parse>): StoredConversation {
   const optional = { waId: item.waId, userId: item.userId, lastWaId: item.lastWaId, contactName: item.contactName, lastMessageAt: item.lastMessageAt };
   const more = { lastMessagePreview: item.lastMessagePreview, assignedTeamId: item.assignedTeamId, windowOpenUntil: item.windowOpenUntil };
+  const automations = { assignedUserId: item.assignedUserId, lastAgentReplyAt: item.lastAgentReplyAt };
   return {
     accountId: item.accountId,
     whatsappPhno: item.whatsapp_phno,
     contactKey: item.contactKey,
     unreadCount: item.unreadCount,
-    ...definedOnly({ ...optional, ...more }),
+    ...definedOnly({ ...optional, ...more, ...automations }),
+    ...(item.needsAgent ? { needsAgent: { reason: item.needsAgent.reason, at: item.needsAgent.at } } : {}),
   };
 }
 

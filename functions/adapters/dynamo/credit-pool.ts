@@ -7,11 +7,11 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFound, ReservationExists, ReservationSettled, ValidationFailed } from '../../core/errors.js';
-import type { Clock, CreditChange, CreditReservation, QuotaOutcome, ReserveCredits, SettleReservation } from '../../core/ports.js';
+import type { Clock, CreditChange, CreditReservation, LedgerEntry, QuotaOutcome, ReserveCredits, SettleReservation } from '../../core/ports.js';
 import { writeIf } from './conditional-write.js';
 import { creditPool, numberSpend, reservation } from './entities/index.js';
 import { DynamoLedger, ledgerEntryOf } from './ledger.js';
-import type { TxPart } from './transact.js';
+import { type TxPart, transact } from './transact.js';
 import { creditAdd, creditDebit, numberSpendChange, positive, putNew } from './transaction-parts.js';
 
 export class DynamoCreditPool {
@@ -51,35 +51,7 @@ export class DynamoCreditPool {
   }
 
   reserveCredits(change: ReserveCredits): Promise<QuotaOutcome> {
-    const at = this.now();
-    const entry = { ...ledgerEntryOf(change, 'credits', -change.amountMicros, at), refId: change.reservationId };
-    const held = putNew(
-      this.tableName,
-      reservation.item(
-        { accountId: change.accountId, reservationId: change.reservationId },
-        {
-          reservationId: change.reservationId,
-          amountMicros: change.amountMicros,
-          status: 'open',
-          whatsapp_phno: change.whatsappPhno,
-          createdAt: at,
-          ...(change.spend ? { spendPeriod: change.spend.period } : {}),
-          ...(change.attributes ? { attributes: change.attributes } : {}),
-        },
-      ),
-      () => new ReservationExists(change.reservationId),
-    );
-    const parts = [creditDebit(this.tableName, change, at), held];
-    if (change.spend) {
-      if (!change.whatsappPhno) throw new ValidationFailed([{ path: ['whatsappPhno'], message: 'A number spend needs the number.', code: 'invalid_type' }]);
-      parts.push(
-        numberSpendChange(
-          this.tableName,
-          { accountId: change.accountId, whatsappPhno: change.whatsappPhno, period: change.spend.period, deltaMicros: change.amountMicros, capMicros: change.spend.capMicros },
-          at,
-        ),
-      );
-    }
+    const { entry, parts } = reservationParts(this.tableName, change, this.now());
     return this.ledger.commit(change.accountId, entry, parts);
   }
 
@@ -93,20 +65,12 @@ export class DynamoCreditPool {
     const refund = reserved - change.usedMicros;
     const at = this.now();
     const entry = { ...ledgerEntryOf(change, 'credits', refund, at), refId: change.reservationId };
-    const close: TxPart = {
-      item: {
-        Update: {
-          TableName: this.tableName,
-          Key: reservation.key({ accountId: change.accountId, reservationId: change.reservationId }),
-          UpdateExpression: 'SET #status = :settled, usedMicros = :used, settledAt = :at',
-          ConditionExpression: '#status = :open AND amountMicros = :reserved',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':settled': 'settled', ':open': 'open', ':used': change.usedMicros, ':at': at, ':reserved': reserved },
-        },
-      },
-      onConditionFailed: () => new ReservationSettled(change.reservationId),
-    };
-    const parts = [close];
+    // A round that paid for nothing (everything deferred) moved no money: it is closed without a ledger entry.
+    if (reserved === 0) {
+      await transact(this.doc, [this.closeReservation(change, 0, 0, at)]);
+      return { replayed: false, entry };
+    }
+    const parts = [this.closeReservation(change, reserved, change.usedMicros, at)];
     if (refund > 0) parts.push(creditAdd(this.tableName, { accountId: change.accountId, amountMicros: refund, returning: true }, at));
     // The unused part leaves the number's spend too (same period the reservation counted it in).
     if (refund > 0 && held.spendPeriod && held.whatsapp_phno) {
@@ -115,6 +79,23 @@ export class DynamoCreditPool {
       );
     }
     return this.ledger.commit(change.accountId, entry, parts);
+  }
+
+  /** Closes an open reservation of `reserved`: a concurrent settlement finds it settled. */
+  private closeReservation(change: SettleReservation, reserved: number, usedMicros: number, at: string): TxPart {
+    return {
+      item: {
+        Update: {
+          TableName: this.tableName,
+          Key: reservation.key({ accountId: change.accountId, reservationId: change.reservationId }),
+          UpdateExpression: 'SET #status = :settled, usedMicros = :used, settledAt = :at',
+          ConditionExpression: '#status = :open AND amountMicros = :reserved',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':settled': 'settled', ':open': 'open', ':used': usedMicros, ':at': at, ':reserved': reserved },
+        },
+      },
+      onConditionFailed: () => new ReservationSettled(change.reservationId),
+    };
   }
 
   /** A reservation as stored, read strongly consistent. */
@@ -199,4 +180,45 @@ export class DynamoCreditPool {
   private now(): string {
     return this.clock.now().toISOString();
   }
+}
+
+/**
+ * The reservation item of a change, put only where none is (a concurrent run
+ * of the same chunk reserved first: `ReservationExists`). Its amount may be 0
+ * (a round that only defers), then with no money parts around it.
+ */
+export function heldReservation(tableName: string, change: ReserveCredits, at: string): TxPart {
+  return putNew(
+    tableName,
+    reservation.item(
+      { accountId: change.accountId, reservationId: change.reservationId },
+      {
+        reservationId: change.reservationId,
+        amountMicros: change.amountMicros,
+        status: 'open',
+        whatsapp_phno: change.whatsappPhno,
+        createdAt: at,
+        ...(change.spend ? { spendPeriod: change.spend.period } : {}),
+        ...(change.attributes ? { attributes: change.attributes } : {}),
+      },
+    ),
+    () => new ReservationExists(change.reservationId),
+  );
+}
+
+/** A reservation's ledger entry and parts: the pool debit, the held item and the number's spend (held within its cap). */
+export function reservationParts(tableName: string, change: ReserveCredits, at: string): { entry: LedgerEntry; parts: TxPart[] } {
+  const entry = { ...ledgerEntryOf(change, 'credits', -change.amountMicros, at), refId: change.reservationId };
+  const parts = [creditDebit(tableName, change, at), heldReservation(tableName, change, at)];
+  if (change.spend) {
+    if (!change.whatsappPhno) throw new ValidationFailed([{ path: ['whatsappPhno'], message: 'A number spend needs the number.', code: 'invalid_type' }]);
+    parts.push(
+      numberSpendChange(
+        tableName,
+        { accountId: change.accountId, whatsappPhno: change.whatsappPhno, period: change.spend.period, deltaMicros: change.amountMicros, capMicros: change.spend.capMicros },
+        at,
+      ),
+    );
+  }
+  return { entry, parts };
 }

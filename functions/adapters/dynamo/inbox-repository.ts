@@ -19,6 +19,7 @@ import type {
   StoredMessage,
 } from '../../core/inbox-ports.js';
 import type { Clock, Page, PageRequest } from '../../core/ports.js';
+import type { AutomationDecision } from '../../../schemas/automations.js';
 import { DynamoContactRepository } from './contact-repository.js';
 import { DynamoConversationRepository } from './conversation-repository.js';
 import * as entities from './entities/index.js';
@@ -47,6 +48,10 @@ export class DynamoInboxRepository implements InboxRepository {
     return this.contacts.recordContact(sighting);
   }
 
+  getContact(ref: ConversationRef): Promise<StoredContact | undefined> {
+    return this.contacts.getContact(ref);
+  }
+
   listContacts(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredContact>> {
     return this.contacts.listContacts(accountId, filter, page);
   }
@@ -63,8 +68,16 @@ export class DynamoInboxRepository implements InboxRepository {
     return this.conversations.listConversations(accountId, filter, page);
   }
 
-  assignTeam(ref: ConversationRef, teamId: string): Promise<StoredConversation | undefined> {
-    return this.conversations.assignTeam(ref, teamId);
+  assignTeam(ref: ConversationRef, teamId: string, userId?: string): Promise<StoredConversation> {
+    return this.conversations.assignTeam(ref, teamId, userId);
+  }
+
+  flagForAgent(ref: ConversationRef, reason: string, at: string): Promise<void> {
+    return this.conversations.flagForAgent(ref, reason, at);
+  }
+
+  markAgentReply(ref: ConversationRef, at: string): Promise<void> {
+    return this.conversations.markAgentReply(ref, at);
   }
 
   markRead(ref: ConversationRef): Promise<StoredConversation | undefined> {
@@ -85,6 +98,10 @@ export class DynamoInboxRepository implements InboxRepository {
 
   listMessages(ref: ConversationRef, page: PageRequest): Promise<Page<StoredMessage>> {
     return this.messages.listMessages(ref, page);
+  }
+
+  recordDecision(ref: ConversationRef, wamid: string, timestamp: string, decision: AutomationDecision): Promise<void> {
+    return this.messages.recordDecision(ref, wamid, timestamp, decision);
   }
 
   /** The number a reply goes out from, unless it was disconnected or removed. */

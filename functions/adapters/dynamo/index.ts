@@ -3,6 +3,7 @@ import type { Clock } from '../../core/ports.js';
 import { DynamoAccountRepository } from './account-repository.js';
 import { DynamoIdempotencyStore } from './idempotency-store.js';
 import { DynamoMergeRepository } from './merge-repository.js';
+import { DynamoMessagingLimitStore } from './messaging-limit-store.js';
 import { DynamoNumberRepository } from './number-repository.js';
 import { DynamoQuotaStore } from './quota-store.js';
 
@@ -16,6 +17,7 @@ export function createDynamoAdapters(doc: DynamoDBDocumentClient, tableName: str
     idempotency: new DynamoIdempotencyStore(doc, tableName, clock),
     numbers: new DynamoNumberRepository(doc, tableName, clock),
     merges: new DynamoMergeRepository(doc, tableName, clock),
+    messagingLimits: new DynamoMessagingLimitStore(doc, tableName, clock),
   };
 }
 

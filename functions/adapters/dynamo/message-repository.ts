@@ -3,7 +3,13 @@
  *
  * - Inbound: dedupe record + message + conversation (unread +1) in one
  *   transaction; the dedupe record's `attribute_not_exists` makes a
- *   redelivery change nothing.
+ *   redelivery change nothing. The message is written as an update that
+ *   passes only while the item has no `receivedAt`: a message recorded before
+ *   (under another event id) is a replay too, and the placeholder an
+ *   automation decision made first is completed, its decision kept.
+ * - Decisions: `recordDecision` sets `automationDecision` on the inbound
+ *   message's item, creating a placeholder when the message is not recorded
+ *   yet (listings skip it until it is).
  * - Outbound and statuses: a wamid pointer names the message item; whichever
  *   of the send and its first status comes first creates pointer and item
  *   together, the other completes the item. Statuses apply only when their
@@ -22,9 +28,11 @@ import {
 } from '../../core/inbox-ports.js';
 import { preview } from '../../core/message-content.js';
 import type { Clock, Page, PageRequest } from '../../core/ports.js';
+import type { AutomationDecision } from '../../../schemas/automations.js';
 import { writeIf } from './conditional-write.js';
 import { conversationUpsert } from './conversation-repository.js';
 import * as entities from './entities/index.js';
+import { isDecisionPlaceholder } from './entities/inbox.js';
 import { queryPage } from './query.js';
 import { REPLAY, type TxPart, transact } from './transact.js';
 import { putNew } from './transaction-parts.js';
@@ -51,21 +59,26 @@ export class DynamoMessageRepository {
       { phoneNumberId: message.phoneNumberId, eventId: message.eventId, consumer: CONSUMER },
       { wamid: message.wamid, at: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + DEDUPE_RETENTION_SECONDS },
     );
-    const stored = entities.message.item(messageParts(message, message.timestamp, message.wamid), {
-      accountId: message.accountId,
-      whatsapp_phno: message.whatsappPhno,
-      phoneNumberId: message.phoneNumberId,
-      contactKey: message.contactKey,
-      wamid: message.wamid,
-      direction: 'in',
-      messageType: message.messageType,
-      text: message.text,
-      timestamp: message.timestamp,
-      status: 'received',
-      statusRank: 0,
-      content: message.content,
-      receivedAt: message.receivedAt,
-    });
+    const parts = messageParts(message, message.timestamp, message.wamid);
+    const messageKey = entities.message.key(parts);
+    const stored = withoutKey(
+      entities.message.item(parts, {
+        accountId: message.accountId,
+        whatsapp_phno: message.whatsappPhno,
+        phoneNumberId: message.phoneNumberId,
+        contactKey: message.contactKey,
+        wamid: message.wamid,
+        direction: 'in',
+        messageType: message.messageType,
+        text: message.text,
+        timestamp: message.timestamp,
+        status: 'received',
+        statusRank: 0,
+        content: message.content,
+        receivedAt: message.receivedAt,
+      }),
+      messageKey,
+    );
     const conversation = conversationUpsert(
       this.tableName,
       message,
@@ -81,7 +94,11 @@ export class DynamoMessageRepository {
     );
     const result = await transact(this.doc, [
       putNew(this.tableName, dedupe, replay),
-      putNew(this.tableName, stored, replay),
+      {
+        // Every attribute but `automationDecision`, which only `recordDecision` writes; recorded before: a replay.
+        item: { Update: { TableName: this.tableName, Key: messageKey, ...updateExpression({ set: stored }, { expression: 'attribute_not_exists(receivedAt)' }) } },
+        onConditionFailed: replay,
+      },
       { item: { Update: conversation } },
     ]);
     return result === REPLAY ? 'duplicate' : 'recorded';
@@ -170,11 +187,37 @@ export class DynamoMessageRepository {
     throw new MessageNotRecorded(`The message ${change.wamid} could not be found or created; retry.`);
   }
 
-  /** A conversation's messages, oldest first. */
+  async recordDecision(ref: ConversationRef, wamid: string, timestamp: string, decision: AutomationDecision): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: entities.message.key(messageParts(ref, timestamp, wamid)),
+        ...updateExpression({
+          set: {
+            automationDecision: decision,
+            // A placeholder, when the inbox consumer has not written the message yet: it overwrites all of these.
+            type: ifNotExists(entities.message.type),
+            accountId: ifNotExists(ref.accountId),
+            whatsapp_phno: ifNotExists(ref.whatsappPhno),
+            contactKey: ifNotExists(ref.contactKey),
+            wamid: ifNotExists(wamid),
+            direction: ifNotExists('in'),
+            messageType: ifNotExists('unknown'),
+            text: ifNotExists(''),
+            timestamp: ifNotExists(timestamp),
+            status: ifNotExists('received'),
+            statusRank: ifNotExists(0),
+          },
+        }),
+      }),
+    );
+  }
+
+  /** A conversation's messages, oldest first (a decision's placeholder is not one yet: a page may hold fewer than asked). */
   async listMessages(ref: ConversationRef, page: PageRequest): Promise<Page<StoredMessage>> {
     const partition = entities.message.partition({ accountId: ref.accountId, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey });
     const { items, nextCursor } = await queryPage(this.doc, this.tableName, { entity: entities.message, partition, skPrefix: entities.message.skPrefix() }, page);
-    return { items: items.map(toMessage), nextCursor };
+    return { items: items.filter((item) => !isDecisionPlaceholder(item)).map(toMessage), nextCursor };
   }
 
   private async moveStatus(key: Key, change: StatusChange): Promise<'applied' | 'stale'> {
@@ -229,6 +272,11 @@ function messageParts(ref: ConversationRef, timestamp: string, wamid: string) {
   return { accountId: ref.accountId, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey, timestamp, wamid };
 }
 
+/** An item's attributes without its table key: what an update of it sets. */
+function withoutKey(item: Record<string, unknown>, key: Key): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).filter(([name]) => !(name in key)));
+}
+
 function statusAttributes(change: StatusChange) {
   return {
     status: change.status,
@@ -249,5 +297,6 @@ function toMessage(item: ReturnType<typeof entities.message.parse>): StoredMessa
     status: item.status,
     timestamp: item.timestamp,
     ...(item.error ? { error: { code: item.error.code ?? null, title: item.error.title ?? null } } : {}),
+    ...(item.automationDecision ? { automation: item.automationDecision } : {}),
   };
 }

@@ -9,11 +9,22 @@
  * per container). Meta's errors become typed errors; throttling and 5xx are
  * retried here with bounded, jittered backoff.
  */
-import { graphErrorResponse, graphSendResponse, graphTemplateResponse } from '../../../schemas/graph-api.js';
+import {
+  type GraphDocument,
+  type GraphImage,
+  type GraphInteractive,
+  graphErrorResponse,
+  graphSendResponse,
+  graphTemplateResponse,
+} from '../../../schemas/graph-api.js';
 import { WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable, WindowClosed } from '../../core/errors.js';
 import { isBusinessScopedUserId } from '../../../schemas/whatsapp-ids.js';
 import type {
+  InteractiveContent,
+  MediaContent,
   MessageSender,
+  SendInteractiveRequest,
+  SendMediaRequest,
   SendTemplateRequest,
   SendTextRequest,
   SentMessage,
@@ -83,6 +94,23 @@ export class GraphClient implements MessageSender {
     });
   }
 
+  async sendInteractive(request: SendInteractiveRequest): Promise<SentMessage> {
+    return this.sendMessage(request.phoneNumberId, request.to, {
+      type: 'interactive',
+      interactive: interactiveBody(request.interactive),
+      ...(request.bizOpaqueCallbackData ? { biz_opaque_callback_data: request.bizOpaqueCallbackData } : {}),
+    });
+  }
+
+  async sendMedia(request: SendMediaRequest): Promise<SentMessage> {
+    const { type } = request.media;
+    return this.sendMessage(request.phoneNumberId, request.to, {
+      type,
+      [type]: mediaBody(request.media),
+      ...(request.bizOpaqueCallbackData ? { biz_opaque_callback_data: request.bizOpaqueCallbackData } : {}),
+    });
+  }
+
   async submitTemplate(wabaId: string, template: TemplateDefinition): Promise<SubmittedTemplate> {
     const answer = graphTemplateResponse.safeParse(await this.post(`${wabaId}/message_templates`, template));
     if (!answer.success) throw new WhatsAppUnavailable('WhatsApp answered the template submission in an unexpected shape.');
@@ -128,6 +156,39 @@ export class GraphClient implements MessageSender {
     if (response.ok) return { body: parsed };
     return classify(response.status, parsed);
   }
+}
+
+/** Meta's `interactive` object: `button` with reply buttons, or `list` with one section of rows. */
+export function interactiveBody(content: InteractiveContent): GraphInteractive {
+  if (content.type === 'buttons') {
+    return {
+      type: 'button',
+      body: { text: content.body },
+      action: { buttons: content.buttons.map(({ id, title }) => ({ type: 'reply' as const, reply: { id, title } })) },
+    };
+  }
+  return {
+    type: 'list',
+    body: { text: content.body },
+    action: {
+      button: content.buttonText,
+      sections: [
+        {
+          ...(content.sectionTitle ? { title: content.sectionTitle } : {}),
+          rows: content.rows.map(({ id, title, description }) => ({ id, title, ...(description ? { description } : {}) })),
+        },
+      ],
+    },
+  };
+}
+
+/** Meta's `image` / `document` object, by link. */
+export function mediaBody(media: MediaContent): GraphImage | GraphDocument {
+  return {
+    link: media.link,
+    ...(media.caption ? { caption: media.caption } : {}),
+    ...(media.type === 'document' && media.filename ? { filename: media.filename } : {}),
+  };
 }
 
 /** Maps one failed Graph API answer to a typed error, and says whether retrying may help. */

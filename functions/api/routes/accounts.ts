@@ -9,7 +9,9 @@ import {
   topupBody,
 } from '../../../schemas/accounts.js';
 import { pageOf } from '../../../schemas/api.js';
+import { accountWithLimitView } from '../../../schemas/messaging-limit.js';
 import { type AccountDeps, createAccount, getAccountView, listLedger, purchaseAddon, topUpCredits } from '../../core/accounts.js';
+import { type MessagingLimitViewDeps, messagingLimitOf } from '../../core/messaging-limit-views.js';
 import { defineRoute } from '../router.js';
 
 export const accountRoutes = [
@@ -26,24 +28,24 @@ export const accountRoutes = [
       body: await createAccount(deps, body, idempotencyKey),
     }),
   }),
-  defineRoute<AccountDeps, never, never, typeof accountIdParams>({
+  defineRoute<AccountDeps & MessagingLimitViewDeps, never, never, typeof accountIdParams>({
     method: 'GET',
     path: '/v1/admin/accounts/{accountId}',
-    summary: 'Read any account (operators).',
+    summary: 'Read any account (operators), with its portfolio messaging limit.',
     role: 'support',
     scope: 'platform',
     params: accountIdParams,
-    response: { status: 200, schema: accountView },
-    handle: async ({ params, deps }) => ({ statusCode: 200, body: await getAccountView(deps, params.accountId) }),
+    response: { status: 200, schema: accountWithLimitView },
+    handle: async ({ params, deps }) => ({ statusCode: 200, body: await accountWithLimit(deps, params.accountId) }),
   }),
-  defineRoute<AccountDeps>({
+  defineRoute<AccountDeps & MessagingLimitViewDeps>({
     method: 'GET',
     path: '/v1/account',
-    summary: 'The account: limits shared by all its numbers, usage and credit balance.',
+    summary: "The account: limits shared by all its numbers, usage, credit balance, and the portfolio's messaging limit with each number's part.",
     role: 'admin',
     scope: 'account',
-    response: { status: 200, schema: accountView },
-    handle: async ({ accountId, deps }) => ({ statusCode: 200, body: await getAccountView(deps, accountId) }),
+    response: { status: 200, schema: accountWithLimitView },
+    handle: async ({ accountId, deps }) => ({ statusCode: 200, body: await accountWithLimit(deps, accountId) }),
   }),
   defineRoute<AccountDeps, typeof addonBody>({
     method: 'POST',
@@ -90,3 +92,8 @@ export const accountRoutes = [
     }),
   }),
 ];
+
+async function accountWithLimit(deps: AccountDeps & MessagingLimitViewDeps, accountId: string) {
+  const account = await getAccountView(deps, accountId);
+  return { ...account, messagingLimit: await messagingLimitOf(deps, accountId) };
+}

@@ -20,7 +20,9 @@ import {
   listMessages,
   markConversationRead,
   messageViewOf,
+  type ReplyMaterialDeps,
   sendReply,
+  sendReplyMaterial,
 } from '../../core/inbox-views.js';
 import { defineRoute } from '../router.js';
 
@@ -75,24 +77,28 @@ export const inboxRoutes = [
       return { statusCode: 200, body: { items: page.items.map(messageViewOf), nextCursor: page.nextCursor } };
     },
   }),
-  defineRoute<InboxDeps, typeof replyBody, never, typeof conversationParams>({
+  defineRoute<InboxDeps & ReplyMaterialDeps, typeof replyBody, never, typeof conversationParams>({
     method: 'POST',
     path: '/v1/conversations/{conversationId}/messages',
-    summary: 'Reply with free text from the conversation\'s own number; 409 WINDOW_CLOSED outside the 24-hour window.',
+    summary:
+      'Reply from the conversation\'s own number with free text or saved reply material (placeholders filled); 409 WINDOW_CLOSED outside the 24-hour window, except for a template.',
     role: 'agent',
     scope: 'account',
     params: conversationParams,
     body: replyBody,
     response: { status: 202, schema: replyAccepted },
-    handle: async ({ accountId, params, body, deps }) => ({
-      statusCode: 202,
-      body: await sendReply(deps, refOf(accountId, params), body.text),
-    }),
+    handle: async ({ accountId, params, body, deps }) => {
+      const ref = refOf(accountId, params);
+      return {
+        statusCode: 202,
+        body: body.replyMaterialId !== undefined ? await sendReplyMaterial(deps, ref, body.replyMaterialId) : await sendReply(deps, ref, body.text!),
+      };
+    },
   }),
   defineRoute<InboxDeps, typeof assignBody, never, typeof conversationParams>({
     method: 'POST',
     path: '/v1/conversations/{conversationId}/assign',
-    summary: 'Assign the conversation to a team of the account.',
+    summary: 'Assign the conversation to a team of the account, and optionally to one of its users.',
     role: 'agent',
     scope: 'account',
     params: conversationParams,
@@ -100,7 +106,7 @@ export const inboxRoutes = [
     response: { status: 200, schema: conversationView },
     handle: async ({ accountId, params, body, deps }) => ({
       statusCode: 200,
-      body: conversationViewOf(await assignConversation(deps, refOf(accountId, params), body.teamId)),
+      body: conversationViewOf(await assignConversation(deps, refOf(accountId, params), body.teamId, body.userId)),
     }),
   }),
   defineRoute<InboxDeps, never, never, typeof conversationParams>({

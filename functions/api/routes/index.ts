@@ -4,8 +4,10 @@ import type { MergeDeps } from '../../core/merge.js';
 import type { InboxDeps } from '../../core/inbox-ports.js';
 import type { TemplateDeps } from '../../core/template-ports.js';
 import type { BroadcastApiDeps } from '../../core/broadcast-ports.js';
+import type { AutomationApiDeps } from '../../core/automations.js';
 import { accountRoutes } from './accounts.js';
 import { adminNumberRoutes } from './admin-numbers.js';
+import { automationRoutes } from './automations.js';
 import { broadcastRoutes } from './broadcasts.js';
 import { inboxRoutes } from './inbox.js';
 import { numberRoutes } from './numbers.js';
@@ -13,6 +15,6 @@ import { templateRoutes } from './templates.js';
 import { userAndTeamRoutes } from './users-teams.js';
 
 /** What the API's routes need, together. Each capability adds its deps and its route module here. */
-export type ApiDeps = AccountDeps & RouterDeps & MergeDeps & InboxDeps & TemplateDeps & BroadcastApiDeps;
+export type ApiDeps = AccountDeps & RouterDeps & MergeDeps & InboxDeps & TemplateDeps & BroadcastApiDeps & AutomationApiDeps;
 
-export const apiRoutes: Route<ApiDeps>[] = [...accountRoutes, ...userAndTeamRoutes, ...numberRoutes, ...adminNumberRoutes, ...inboxRoutes, ...templateRoutes, ...broadcastRoutes];
+export const apiRoutes: Route<ApiDeps>[] = [...accountRoutes, ...userAndTeamRoutes, ...numberRoutes, ...adminNumberRoutes, ...inboxRoutes, ...templateRoutes, ...broadcastRoutes, ...automationRoutes];

@@ -22,7 +22,13 @@ import { syncTemplatesToNumber } from '../../core/templates.js';
 import { defineRoute } from '../router.js';
 
 function toConnect(body: ConnectNumberBody): NumberToConnect {
-  return { name: body.name, whatsapp_phno: body.displayPhoneNumber, phoneNumberId: body.phoneNumberId, wabaId: body.wabaId };
+  return {
+    name: body.name,
+    whatsapp_phno: body.displayPhoneNumber,
+    phoneNumberId: body.phoneNumberId,
+    wabaId: body.wabaId,
+    ...(body.portfolioId ? { portfolioId: body.portfolioId } : {}),
+  };
 }
 
 /** The account's numbers: listed by agents, connected and edited by admins, the default replaced by owners. */
@@ -68,7 +74,8 @@ export const numberRoutes = [
   defineRoute<NumberDeps, typeof patchNumberBody, never, typeof numberParams>({
     method: 'PATCH',
     path: '/v1/numbers/{phno}',
-    summary: "Rename a number or set (null clears) its credit cap inside the shared pool.",
+    summary:
+      'Rename a number, set (null clears) its credit cap inside the shared pool, or its share of the portfolio messaging limit: {"percent": p} caps it, {"reserved": n} keeps n units for it alone.',
     role: 'admin',
     scope: 'account',
     params: numberParams,

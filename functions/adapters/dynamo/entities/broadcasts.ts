@@ -59,6 +59,9 @@ export const broadcastCounter = defineEntity({
       replied: z.number().default(0),
       done: z.number().default(0),
       creditsSpentMicros: z.number().default(0),
+      /** Recipients of the chunk's current round waiting for the messaging limit, and when they are tried again (set, not added). */
+      deferred: z.number().default(0),
+      resumesAt: z.string().optional(),
     })
     .catchall(z.unknown()),
 });

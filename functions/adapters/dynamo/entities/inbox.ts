@@ -4,6 +4,7 @@
  * status to its message, and the consumer's dedupe records.
  */
 import * as z from 'zod';
+import { automationDecision } from '../../../../schemas/automations.js';
 import type { MessageStatus } from '../../../../schemas/inbox.js';
 import type { Direction } from '../../../core/inbox-ports.js';
 import { ACCOUNT_PARTITION } from './account-partition.js';
@@ -23,6 +24,7 @@ export const contact = defineEntity({
     attributes: z.record(z.string(), z.unknown()).default({}),
     firstSeenAt: z.string(),
     lastSeenAt: z.string(),
+    blocked: z.boolean().optional().catch(undefined),
   }),
 });
 
@@ -66,7 +68,13 @@ export const conversation = defineEntity({
     lastMessagePreview: optionalText,
     lastMessageDirection: optionalText,
     assignedTeamId: optionalText,
+    /** Written with `assignedTeamId` (removed when a team is assigned without a member). */
+    assignedUserId: optionalText,
     windowOpenUntil: optionalText,
+    /** Only agents' replies set it, only forward. */
+    lastAgentReplyAt: optionalText,
+    /** `{reason, at}`: set by an automation, removed by an agent's reply. */
+    needsAgent: z.object({ reason: z.string(), at: z.string() }).optional().catch(undefined),
   }),
 });
 
@@ -92,8 +100,20 @@ export const message = defineEntity({
     bizOpaqueCallbackData: z.string().optional(),
     broadcastId: z.string().optional(),
     error: z.object({ code: z.number().nullish(), title: z.string().nullish() }).optional(),
+    /**
+     * The automation consumer's decision on an inbound message. It may be
+     * written before the inbox consumer writes the message: the item is then
+     * a placeholder (`direction: "in"`, no `receivedAt`) that listings skip
+     * and the inbox consumer's write completes.
+     */
+    automationDecision: automationDecision.optional().catch(undefined),
   }),
 });
+
+/** A message item the automation consumer's decision created before the inbox consumer wrote the message. */
+export function isDecisionPlaceholder(item: { direction: string; receivedAt?: string }): boolean {
+  return item.direction === 'in' && item.receivedAt === undefined;
+}
 
 /** Leads a status, which names only the wamid, to its message item. */
 export const wamidPointer = defineEntity({

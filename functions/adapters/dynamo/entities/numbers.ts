@@ -24,11 +24,18 @@ export const number = defineEntity({
       qualityRating: z.string().nullish().transform((value) => value ?? null),
       creditCapMicros: z.unknown().optional().transform((value) => (typeof value === 'number' ? value : null)),
       catalogId: z.string().optional(),
+      /** The Meta business portfolio of its WABA, when known (else the account's portfolio). */
+      portfolioId: z.string().optional(),
       connectedAt: z.string(),
       updatedAt: z.string().optional(),
     })
     // An item written before `updatedAt` existed was last changed when it was connected.
-    .transform(({ updatedAt, catalogId, ...number }) => ({ ...number, ...(catalogId ? { catalogId } : {}), updatedAt: updatedAt ?? number.connectedAt })),
+    .transform(({ updatedAt, catalogId, portfolioId, ...number }) => ({
+      ...number,
+      ...(catalogId ? { catalogId } : {}),
+      ...(portfolioId ? { portfolioId } : {}),
+      updatedAt: updatedAt ?? number.connectedAt,
+    })),
 });
 
 /** What a reply needs of a number item: its Graph id, its WABA, and whether it is still connected. */
