@@ -95,27 +95,22 @@ export class DynamoAutomationState implements AutomationRunState {
   }
 
   async saveProgress(phoneNumberId: string, wamid: string, progress: RunProgress): Promise<void> {
-    await writeIf(
-      this.doc,
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: entities.automationClaim.key({ phoneNumberId, wamid }),
-        ...updateExpression(
-          { set: { progress } },
-          { expression: 'attribute_exists(pk) AND #status = :inProgress', names: { '#status': 'status' }, values: { ':inProgress': 'in-progress' } },
-        ),
-      }),
-    );
+    await this.updateInProgressClaim(phoneNumberId, wamid, { progress });
   }
 
   async release(phoneNumberId: string, wamid: string, progress?: RunProgress): Promise<void> {
+    await this.updateInProgressClaim(phoneNumberId, wamid, { leaseUntilMs: 0, progress });
+  }
+
+  /** Sets attributes of a claim that is still in progress (a decided claim is never touched again). */
+  private async updateInProgressClaim(phoneNumberId: string, wamid: string, set: Record<string, unknown>): Promise<void> {
     await writeIf(
       this.doc,
       new UpdateCommand({
         TableName: this.tableName,
         Key: entities.automationClaim.key({ phoneNumberId, wamid }),
         ...updateExpression(
-          { set: { leaseUntilMs: 0, progress } },
+          { set },
           { expression: 'attribute_exists(pk) AND #status = :inProgress', names: { '#status': 'status' }, values: { ':inProgress': 'in-progress' } },
         ),
       }),
