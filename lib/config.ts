@@ -32,6 +32,10 @@ const stageConfig = z.object({
   broadcastChunkSize: z.coerce.number().int().min(1).max(1000).default(250),
   /** Where alarms are e-mailed (an SNS subscription); alarms go to the SNS topic either way. */
   alarmEmail: z.email().optional(),
+  /** The Amazon Bedrock foundation model AI agents answer with (Converse API); the automation function may invoke this one only. */
+  aiModelId: z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/, 'a Bedrock model id, e.g. amazon.nova-lite-v1:0').default('amazon.nova-lite-v1:0'),
+  /** The region Bedrock is called in (where the model is offered); the stack's own when absent. */
+  aiRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region, e.g. us-east-1').optional(),
 });
 
 export type StageConfig = z.infer<typeof stageConfig>;

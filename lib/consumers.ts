@@ -13,7 +13,7 @@ export const CONSUMERS = {
     // Leases (AUTOMATION_LEASE_SECONDS, 60 s by default) must outlast a run: keep the timeout under them.
     timeout: Duration.seconds(30),
     batchSize: 10,
-    description: 'Automations: keywords, default actions, chatbots, routes',
+    description: 'Automations: keywords, default actions, chatbots, routes, AI agents, sequences',
   },
   broadcast: { handlerDir: 'broadcast', rule: 'broadcast', timeout: Duration.seconds(60), batchSize: 10, description: 'Broadcasts: fan-out to the send queue, metrics, template statuses' },
 } as const satisfies Record<string, { handlerDir: string; rule: RuleName; timeout: Duration; batchSize: number; description: string }>;

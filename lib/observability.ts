@@ -14,6 +14,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AppFunction } from './app-function.js';
 import type { DurableQueue } from './durable-queue.js';
@@ -25,6 +26,8 @@ export interface ObservabilityProps {
   readonly stage: string;
   readonly functions: Record<string, AppFunction>;
   readonly queues: Record<string, DurableQueue>;
+  /** Dead-letter queues of no consumer queue: EventBridge Scheduler's (deferred sends, sequence steps). */
+  readonly deadLetterQueues?: Record<string, IQueue>;
   readonly httpApi: HttpApi;
   readonly alarmEmail?: string;
 }
@@ -69,6 +72,9 @@ export class Observability extends Construct {
       for (const [kind, dlq] of [['Dlq', queue.dlq], ['TargetDlq', queue.targetDlq]] as const) {
         alarm(`${name}${kind}NotEmpty`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `${name}: messages in ${kind === 'Dlq' ? 'the consumer' : 'the rule target'} dead-letter queue. See README "Runbook: DLQ redrive".`);
       }
+    }
+    for (const [name, dlq] of Object.entries(props.deadLetterQueues ?? {})) {
+      alarm(`${name}DlqNotEmpty`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `${name}: messages in the scheduler dead-letter queue (schedules EventBridge Scheduler could not deliver). See README "Runbook: DLQ redrive".`);
     }
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(`${name}Errors`, fn.fn.metricErrors({ period: Duration.minutes(5) }), 1, `${name}: function errors`);

@@ -8,6 +8,7 @@ import { DeferredSends } from './deferred-sends.js';
 import { DurableQueue } from './durable-queue.js';
 import { EventRouting } from './event-routing.js';
 import { WhatsAppSecrets } from './secrets.js';
+import { SequenceSchedules } from './sequence-schedules.js';
 
 /**
  * What holds state: the table, the bus and its archive, the queues (each with
@@ -21,6 +22,8 @@ export class StatefulStack extends Stack {
   public readonly sendQueue: DurableQueue;
   /** The schedule group, role and DLQ of broadcast rounds deferred by the portfolio's messaging limit. */
   public readonly deferredSends: DeferredSends;
+  /** The schedule group, role and DLQ of sequence steps: due steps go to the automation queue. */
+  public readonly sequenceSchedules: SequenceSchedules;
   public readonly secrets: WhatsAppSecrets;
 
   constructor(scope: Construct, id: string, props: StackProps & { readonly config: StageConfig }) {
@@ -44,6 +47,7 @@ export class StatefulStack extends Stack {
     ) as Record<ConsumerName, DurableQueue>;
     this.sendQueue = new DurableQueue(this, 'SendQueue', { consumerTimeout: SENDER.timeout });
     this.deferredSends = new DeferredSends(this, 'DeferredSends', { sendQueue: this.sendQueue.queue, prefix: `whatsapp-${config.stage}`, retain });
+    this.sequenceSchedules = new SequenceSchedules(this, 'SequenceSchedules', { automationQueue: this.queues.automation.queue, prefix: `whatsapp-${config.stage}`, retain });
     this.secrets = new WhatsAppSecrets(this, 'Secrets', { prefix: `whatsapp-${config.stage}` });
   }
 }

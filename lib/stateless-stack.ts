@@ -1,5 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { bindFoundationModel } from './ai-model.js';
 import { AppFunction } from './app-function.js';
 import { type StageConfig, isDevStage } from './config.js';
 import { CONSUMERS, SENDER } from './consumers.js';
@@ -45,6 +46,8 @@ export class StatelessStack extends Stack {
       .bindTable(table)
       .bindBus(bus)
       .bindSecret('WHATSAPP_ACCESS_TOKEN', secrets.accessToken);
+    // POST /v1/sequences/{id}/enrollments schedules an enrolment's step 0.
+    stateful.sequenceSchedules.bindScheduler(apiFunction, stateful.queues.automation.queue);
 
     const webhookFunction = new AppFunction(this, 'WebhookFunction', {
       handlerDir: 'webhook',
@@ -72,8 +75,16 @@ export class StatelessStack extends Stack {
       ]),
     ) as Record<keyof typeof CONSUMERS, QueueConsumer>;
     consumers.inbox.handler.bindTable(table);
-    // Replies go out through the Graph API, as the sender's do.
-    consumers.automation.handler.bindTable(table).bindSecret('WHATSAPP_ACCESS_TOKEN', secrets.accessToken);
+    // Replies go out through the Graph API, as the sender's do. An AI turn's due message goes back on the
+    // automation queue itself (SQS DelaySeconds, `AI Turn Due`); the runner schedules each next sequence step.
+    consumers.automation.handler
+      .bindTable(table)
+      .bindSecret('WHATSAPP_ACCESS_TOKEN', secrets.accessToken)
+      .bindQueue(stateful.queues.automation.queue, 'AUTOMATION_QUEUE_URL');
+    stateful.sequenceSchedules.bindScheduler(consumers.automation.handler, stateful.queues.automation.queue);
+    bindFoundationModel(consumers.automation.handler, { modelId: config.aiModelId, region: config.aiRegion });
+    // A sequence's template step is priced by the same rate card as a broadcast message.
+    for (const [name, value] of Object.entries(creditsEnv)) consumers.automation.handler.fn.addEnvironment(name, value);
     consumers.broadcast.handler.bindTable(table).bindBus(bus).bindQueue(stateful.sendQueue.queue, 'SEND_QUEUE_URL');
 
     // Each invocation sends one chunk at ≤ PER_INVOCATION_RATE msg/s; reserved concurrency caps the sum at the number's throughput.
@@ -117,6 +128,7 @@ export class StatelessStack extends Stack {
       stage: config.stage,
       functions: this.functions,
       queues: { ...stateful.queues, send: stateful.sendQueue },
+      deadLetterQueues: { deferredSends: stateful.deferredSends.dlq, sequenceSteps: stateful.sequenceSchedules.dlq },
       httpApi: this.api.httpApi,
       alarmEmail: config.alarmEmail,
     });

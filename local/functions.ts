@@ -11,6 +11,8 @@ import { createDocumentClient } from '../functions/adapters/dynamo/client.js';
 import { GraphClient } from '../functions/adapters/graph/graph-client.js';
 import type { LocalDeferredScheduler } from '../functions/adapters/local/deferred-scheduler.js';
 import type { LocalBus } from '../functions/adapters/local/event-bus.js';
+import { LocalKnowledgeAnswerer } from '../functions/adapters/local/knowledge-answerer.js';
+import { LocalTurnTimers } from '../functions/adapters/local/turn-timers.js';
 import type { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
 import { makeApiHandler } from '../functions/api/app.js';
 import { createApiDeps } from '../functions/api/deps.js';
@@ -25,6 +27,7 @@ import { makeSenderHandler } from '../functions/sender/app.js';
 import { createSenderDeps } from '../functions/sender/deps.js';
 import { makeWebhookHandler } from '../functions/webhook/app.js';
 import { createWebhookDeps } from '../functions/webhook/deps.js';
+import type { StepScheduler } from '../functions/core/sequence-ports.js';
 import { lambdaContext } from './http-event.js';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
@@ -35,6 +38,8 @@ export interface LocalInfrastructure {
   sendQueue: LocalSendQueue;
   /** Timers that put a chunk's deferred round on the send queue (EventBridge Scheduler in AWS). */
   scheduler: LocalDeferredScheduler;
+  /** Timers that put a due sequence step on the automation queue (EventBridge Scheduler in AWS). */
+  stepTimers: StepScheduler;
   /** The functions' settings: the local defaults, the runtime's options and the environment, as one set of variables. */
   settings: NodeJS.ProcessEnv & { WHATSAPP_APP_SECRET: string; WHATSAPP_VERIFY_TOKEN: string; WHATSAPP_ACCESS_TOKEN: string };
 }
@@ -44,7 +49,7 @@ export interface LocalInfrastructure {
  * broadcast consumers to their bus rules, the sender to the send queue. Returns the two
  * HTTP functions for the runtime's server.
  */
-export function wireLocalFunctions({ table, bus, sendQueue, scheduler, settings }: LocalInfrastructure): { api: LambdaHandler; webhook: LambdaHandler } {
+export function wireLocalFunctions({ table, bus, sendQueue, scheduler, stepTimers, settings }: LocalInfrastructure): { api: LambdaHandler; webhook: LambdaHandler } {
   const doc = createDocumentClient(table);
   const { tableName } = table;
   const value = (secret: string) => () => Promise.resolve(secret);
@@ -54,7 +59,17 @@ export function wireLocalFunctions({ table, bus, sendQueue, scheduler, settings 
 
   const inbox = makeInboxHandler(createInboxConsumerDeps(doc, tableName));
   bus.register('inbox', (event) => inbox(event, lambdaContext('inbox')), 'inbox');
-  const automation = makeAutomationHandler(createAutomationDeps(doc, tableName, { messaging, config: automationConfig(settings) }));
+  // AI turns wait on timers that put their due message on the automation rule's queue (SQS DelaySeconds in AWS);
+  // the answerer is the local knowledge matcher, a stand-in for Amazon Bedrock.
+  const turns = new LocalTurnTimers((body) => bus.sendToQueue('automation', body));
+  const automation = makeAutomationHandler(
+    createAutomationDeps(doc, tableName, {
+      messaging,
+      config: automationConfig(settings),
+      ai: { answerer: new LocalKnowledgeAnswerer(), turns },
+      sequences: { scheduler: stepTimers, rateCard: broadcasts.PRICING_RATE_CARD },
+    }),
+  );
   bus.register('automation', (event) => automation(event, lambdaContext('automation')), 'automation');
   const broadcast = makeBroadcastHandler(createBroadcastConsumerDeps(doc, tableName, { sendQueue }));
   bus.register('broadcast', (event) => broadcast(event, lambdaContext('broadcast')), 'broadcast');
@@ -62,7 +77,7 @@ export function wireLocalFunctions({ table, bus, sendQueue, scheduler, settings 
   sendQueue.setConsumer((event) => sender(event, lambdaContext('sender')));
 
   return {
-    api: makeApiHandler(createApiDeps(doc, tableName, { events: bus, messaging, chunkSize: broadcasts.BROADCAST_CHUNK_SIZE })),
+    api: makeApiHandler(createApiDeps(doc, tableName, { events: bus, messaging, chunkSize: broadcasts.BROADCAST_CHUNK_SIZE, stepScheduler: stepTimers })),
     webhook: makeWebhookHandler(
       createWebhookDeps(doc, tableName, {
         publisher: bus,

@@ -7,6 +7,8 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { join } from 'node:path';
 import { LocalDeferredScheduler } from '../functions/adapters/local/deferred-scheduler.js';
+import { LocalStepTimers } from '../functions/adapters/local/step-timers.js';
+import { SEQUENCE_STEP_DUE, timerEnvelope } from '../schemas/automation-timers.js';
 import { LocalBus, type LocalBusOptions } from '../functions/adapters/local/event-bus.js';
 import { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
 import { type ApiReferenceHandler, apiReference } from './api-reference.js';
@@ -91,11 +93,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const sendQueue = new LocalSendQueue({ log });
     // Deferred rounds: timers onto the send queue, kept in the persist folder across restarts.
     const scheduler = new LocalDeferredScheduler(sendQueue, { log, ...(options.persistDir ? { file: join(options.persistDir, 'deferred-sends.json') } : {}) });
+    // Sequence steps: timers onto the automation rule's queue (EventBridge Scheduler in AWS), kept across restarts too.
+    const stepTimers = new LocalStepTimers(async (due) => bus.sendToQueue('automation', JSON.stringify(timerEnvelope(SEQUENCE_STEP_DUE, due))), {
+      log,
+      ...(options.persistDir ? { file: join(options.persistDir, 'sequence-steps.json') } : {}),
+    });
     const { api, webhook } = wireLocalFunctions({
       table: { tableName: env.TABLE_NAME, endpoint: dynamo.endpoint, region: env.AWS_REGION },
       bus,
       sendQueue,
       scheduler,
+      stepTimers,
       settings: { ...process.env, ...env },
     });
 
@@ -154,6 +162,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         sendJson(res, 200, { items: scheduler.list() });
         return;
       }
+      if (path === '/local/sequence-steps' && req.method === 'GET') {
+        sendJson(res, 200, { items: stepTimers.list() });
+        return;
+      }
       if (path === '/local/.well-known/jwks.json') {
         sendJson(res, 200, auth.jwks);
         return;
@@ -195,6 +207,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       async stop() {
         // Queued deliveries are dropped; the batches already with a consumer finish while the table is still up.
         scheduler.stop();
+        stepTimers.stop();
         bus.stop();
         sendQueue.stop();
         await Promise.all([bus.drain(), sendQueue.drain()]);

@@ -20,11 +20,32 @@ export type Addons = z.infer<typeof addonCounts>;
 export const quotaCounts = z.object(Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, z.int()])) as Record<QuotaResource, z.ZodInt>);
 export type Limits = z.infer<typeof quotaCounts>;
 
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An IANA time zone (`America/Sao_Paulo`): the account's local hours (a sequence step's `sendBetween`). */
+export const accountTimeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isTimeZone, 'Not an IANA time zone (e.g. America/Sao_Paulo).')
+  .meta({ description: 'IANA time zone of the account (default UTC): sequence steps with sendBetween are judged in it.', example: 'America/Sao_Paulo' });
+
 export const createAccountBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   plan: planLimits,
   creditsMicros: micros.default(0),
+  timeZone: accountTimeZone.optional(),
 });
+
+/** `PATCH /v1/account`: the settings an admin changes. */
+export const patchAccountBody = z.strictObject({ timeZone: accountTimeZone });
 
 export const accountIdParams = z.object({ accountId: entityId });
 
@@ -61,6 +82,8 @@ export const accountView = z.object({
   /** What each number spent from the shared pool this billing period. */
   spendByNumber: z.array(z.object({ whatsapp_phno: z.string(), spentMicros: z.int() })),
   billingPeriod: z.object({ start: z.string(), end: z.string() }),
+  /** IANA; `UTC` unless set. */
+  timeZone: z.string(),
   createdAt: z.string(),
 });
 export type AccountView = z.infer<typeof accountView>;

@@ -5,6 +5,9 @@
  *
  * Every item has `scope: {whatsapp_phno?}`: without a number it applies to
  * every number of the account; naming one makes it a **rule** for that number.
+ * AI agents answer from their knowledge on the shared `aiResponses` quota;
+ * sequences send timed follow-ups (docs/automations.md, "AI agents",
+ * "Sequences").
  * The limits below are Meta's (a body it would refuse later is refused here,
  * with the field named): reply buttons ≤ 3 with titles ≤ 20 characters, list
  * rows ≤ 10 with titles ≤ 24.
@@ -12,7 +15,7 @@
 import * as z from 'zod';
 import { entityId, pageQuery, whatsappPhno } from './common.js';
 
-export const AUTOMATION_KINDS = ['keywords', 'default-actions', 'routes', 'reply-material', 'chatbots'] as const;
+export const AUTOMATION_KINDS = ['keywords', 'default-actions', 'routes', 'reply-material', 'chatbots', 'ai-agents', 'sequences'] as const;
 export type AutomationKind = (typeof AUTOMATION_KINDS)[number];
 
 /** The prefix of each kind's ids (`kw_…`, `chat_…`). */
@@ -22,6 +25,8 @@ export const AUTOMATION_ID_PREFIX = {
   routes: 'route',
   'reply-material': 'rm',
   chatbots: 'chat',
+  'ai-agents': 'ai',
+  sequences: 'seq',
 } as const satisfies Record<AutomationKind, string>;
 
 /** Meta's limits on interactive messages. */
@@ -45,6 +50,10 @@ export const keywordAction = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('replyMaterial'), replyMaterialId: entityId }),
   z.strictObject({ type: z.literal('startChatbot'), chatbotId: entityId }),
   z.strictObject({ type: z.literal('assignTeam'), teamId: entityId }),
+  /** Hands the conversation to an AI agent: it answers this message and the contact's next ones. */
+  z.strictObject({ type: z.literal('aiAgent'), aiAgentId: entityId }),
+  /** Enrols the contact in a sequence (nothing else is sent now). */
+  z.strictObject({ type: z.literal('subscribeSequence'), sequenceId: entityId }),
 ]);
 export type KeywordAction = z.infer<typeof keywordAction>;
 
@@ -226,6 +235,73 @@ export const chatbotBody = z
   });
 export type ChatbotBody = z.infer<typeof chatbotBody>;
 
+
+// ---------------------------------------------------------------- AI agents
+
+export const aiAgentBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  /** How the agent speaks and what it may do (the model's system instructions). */
+  instructions: z.string().trim().min(1).max(4000),
+  /** Passages the agent answers from; an answer not grounded in them is a handoff. */
+  knowledge: z.array(z.string().trim().min(1).max(4000)).min(1).max(100),
+  /** Who takes over (a team, and what the contact is told) when the agent cannot answer, the contact asks for a person, or the quota is spent. */
+  handoff: z.strictObject({ teamId: entityId.optional(), message: z.string().trim().min(1).max(1024).optional() }).default({}),
+  /** Answers every message nothing earlier in the decision order took (in place of the default actions). */
+  defaultAnswerer: z.boolean().default(false),
+  scope: automationScope,
+  enabled: z.boolean().default(true),
+});
+export type AiAgentBody = z.infer<typeof aiAgentBody>;
+
+/** An AI answer's grounding, stored with the message it sent: the knowledge passages it used. */
+export const aiAnswerMeta = z.object({
+  aiAgentId: z.string(),
+  /** The knowledge passages (index into the agent's `knowledge`, and their start) the answer used. */
+  sources: z.array(z.object({ index: z.int(), excerpt: z.string() })),
+  /** The inbound messages the answer answers (one turn: those within the debounce window). */
+  answers: z.array(z.string()),
+  /** Which answerer produced it: `bedrock:{model}` in AWS, `local-knowledge-match` locally. */
+  model: z.string(),
+});
+export type AiAnswerMeta = z.infer<typeof aiAnswerMeta>;
+
+// ---------------------------------------------------------------- sequences
+
+const delay = z
+  .strictObject({ minutes: z.int().min(1).max(60 * 24 * 90).optional(), hours: z.int().min(1).max(24 * 90).optional(), days: z.int().min(1).max(90).optional() })
+  .refine((d) => [d.minutes, d.hours, d.days].filter((v) => v !== undefined).length === 1, { message: 'Give exactly one of minutes, hours or days.' });
+
+export const sequenceStep = z.strictObject({
+  /** After the enrolment (first step) or the step before. */
+  delay,
+  message: z.union([
+    z.strictObject({ text }),
+    z.strictObject({
+      template: z.strictObject({
+        name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'Template names are lowercase letters, digits and underscores.'),
+        language: z.string().min(2).max(15),
+        components: z.array(z.unknown()).max(10).optional(),
+      }),
+    }),
+  ]),
+  /** A step due outside these hours (the account's time zone) waits for the next `from`. */
+  sendBetween: openInterval.optional(),
+});
+export type SequenceStep = z.infer<typeof sequenceStep>;
+
+export const sequenceBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  steps: z.array(sequenceStep).min(1).max(20),
+  scope: automationScope,
+  enabled: z.boolean().default(true),
+});
+export type SequenceBody = z.infer<typeof sequenceBody>;
+
+/** The milliseconds of a step's delay. */
+export function delayMs(d: SequenceStep['delay']): number {
+  return ((d.minutes ?? 0) + (d.hours ?? 0) * 60 + (d.days ?? 0) * 1440) * 60_000;
+}
+
 // ------------------------------------------------------------------ the API
 
 export const AUTOMATION_BODIES = {
@@ -234,6 +310,8 @@ export const AUTOMATION_BODIES = {
   routes: routeBody,
   'reply-material': replyMaterialBody,
   chatbots: chatbotBody,
+  'ai-agents': aiAgentBody,
+  sequences: sequenceBody,
 } as const satisfies Record<AutomationKind, z.ZodType>;
 
 export type AutomationBody<K extends AutomationKind = AutomationKind> = z.infer<(typeof AUTOMATION_BODIES)[K]>;
@@ -262,6 +340,8 @@ export const AUTOMATION_VIEWS = {
   routes: viewOf('routes', routeBody),
   'reply-material': viewOf('reply-material', replyMaterialBody),
   chatbots: viewOf('chatbots', chatbotBody),
+  'ai-agents': viewOf('ai-agents', aiAgentBody),
+  sequences: viewOf('sequences', sequenceBody),
 } as const satisfies Record<AutomationKind, z.ZodType>;
 
 export type AutomationView<K extends AutomationKind = AutomationKind> = z.infer<typeof automationMeta> & { kind: K } & AutomationBody<K>;
@@ -274,7 +354,7 @@ export function automationPage<K extends AutomationKind>(kind: K) {
 // ---------------------------------------------------------------- decisions
 
 /** The steps of the documented decision order (docs/automations.md), in order. */
-export const DECISION_STEPS = ['admit', 'interrupt', 'human', 'session', 'keyword', 'default', 'route'] as const;
+export const DECISION_STEPS = ['admit', 'interrupt', 'human', 'session', 'agent', 'keyword', 'default', 'route'] as const;
 export type DecisionStep = (typeof DECISION_STEPS)[number];
 
 /** What the consumer decided for one inbound message, stored with it and shown in the inbox API. */
@@ -298,6 +378,8 @@ export const automationDecision = z.object({
   assigned: z.object({ teamId: z.string(), userId: z.string().optional(), routeId: z.string().optional() }).optional(),
   /** Set when the conversation was left for an agent (a spent quota, retries exhausted, too many automatic replies). */
   flaggedForAgent: z.string().optional(),
+  /** The sequences the contact was enrolled in, or left (`left` by replying or `stop`). */
+  sequences: z.array(z.object({ sequenceId: z.string(), outcome: z.enum(['enrolled', 'already-enrolled', 'left']) })).optional(),
   decidedAt: z.string(),
 });
 export type AutomationDecision = z.infer<typeof automationDecision>;

@@ -6,7 +6,7 @@
  * the sender and the local simulator exchange.
  */
 import * as z from 'zod';
-import { automationDecision } from './automations.js';
+import { aiAnswerMeta, automationDecision } from './automations.js';
 import { entityId, pageQuery, whatsappPhno } from './common.js';
 import { messageReceived, metaMessageItem } from './events/message-received.js';
 import { messageStatusUpdated, metaStatusItem } from './events/message-status-updated.js';
@@ -124,6 +124,7 @@ export const messageView = z.object({
   timestamp: z.string(),
   error: z.object({ code: z.number().nullable(), title: z.string().nullable() }).optional(),
   automation: automationDecision.optional().meta({ description: 'On an inbound message: what the automations decided for it, and why.' }),
+  ai: aiAnswerMeta.optional().meta({ description: "On an AI agent's answer: the agent, the knowledge passages it used, and the messages it answers." }),
 });
 
 export const replyAccepted = z.object({ wamid: z.string() });

@@ -10,16 +10,19 @@ import { DynamoBroadcastRepository } from '../adapters/dynamo/broadcast-reposito
 import { createDocumentClient } from '../adapters/dynamo/client.js';
 import { DynamoInboxRepository } from '../adapters/dynamo/inbox-repository.js';
 import { createDynamoAdapters } from '../adapters/dynamo/index.js';
+import { DynamoSequenceStore } from '../adapters/dynamo/sequence-store.js';
 import { DynamoTemplateRepository } from '../adapters/dynamo/template-repository.js';
 import { EventBridgePublisher, createEventBridgeClient } from '../adapters/eventbridge/publisher.js';
 import { GraphClient } from '../adapters/graph/graph-client.js';
-import { broadcastConfig, busConfig, graphConfig, tableConfig } from '../commons/config.js';
+import { NoStepScheduler, stepSchedulerOf } from '../adapters/scheduler/sequence-scheduler.js';
+import { broadcastConfig, busConfig, graphConfig, sequenceScheduleConfig, tableConfig } from '../commons/config.js';
 import { systemClock, timeOrderedIds } from '../commons/ids.js';
 import { reportPublishProblem } from '../commons/observability.js';
 import { secretsFromEnv } from '../commons/secrets.js';
 import { DEFAULT_CHUNK_SIZE } from '../core/broadcast-ports.js';
 import type { MessageSender } from '../core/messaging.js';
 import type { Clock, EventPublisher } from '../core/ports.js';
+import type { StepScheduler } from '../core/sequence-ports.js';
 import type { ApiDeps } from './routes/index.js';
 
 export interface ApiWiring {
@@ -30,6 +33,8 @@ export interface ApiWiring {
   /** Recipients per stored chunk. @default 250 */
   chunkSize?: number;
   clock?: Clock;
+  /** Where a sequence enrolment's first step is scheduled (EventBridge Scheduler in AWS, timers locally). */
+  stepScheduler?: StepScheduler;
 }
 
 export function createApiDeps(doc: DynamoDBDocumentClient, tableName: string, wiring: ApiWiring): ApiDeps {
@@ -44,6 +49,8 @@ export function createApiDeps(doc: DynamoDBDocumentClient, tableName: string, wi
     templates: new DynamoTemplateRepository(doc, tableName),
     broadcasts: new DynamoBroadcastRepository(doc, tableName, clock),
     automations: new DynamoAutomationRepository(doc, tableName),
+    sequences: new DynamoSequenceStore(doc, tableName),
+    stepScheduler: wiring.stepScheduler ?? new NoStepScheduler(),
     events: wiring.events,
     broadcastSettings: { chunkSize: wiring.chunkSize ?? DEFAULT_CHUNK_SIZE },
   };
@@ -58,5 +65,6 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): ApiDeps {
     events: new EventBridgePublisher(createEventBridgeClient(bus.region), bus.eventBusName, { onProblem: reportPublishProblem }),
     messaging: new GraphClient({ baseUrl: graph.GRAPH_API_BASE_URL, version: graph.GRAPH_API_VERSION, accessToken: secret('WHATSAPP_ACCESS_TOKEN') }),
     chunkSize: broadcastConfig(env).BROADCAST_CHUNK_SIZE,
+    stepScheduler: stepSchedulerOf(sequenceScheduleConfig(env), systemClock),
   });
 }

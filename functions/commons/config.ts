@@ -85,6 +85,39 @@ export function deferredSendsConfig(env: NodeJS.ProcessEnv = process.env): Defer
   return parseConfig(deferredSendsSchema, env);
 }
 
+/**
+ * Where a sequence step is scheduled (`lib/sequence-schedules.ts` sets them on
+ * the API and automation functions): the EventBridge Scheduler group, the role
+ * its schedules assume, their target (the automation queue) and their
+ * dead-letter queue. Optional as a group: all four or none (the local
+ * runtime, which schedules with timers); some without the others is an error.
+ */
+const SEQUENCE_SCHEDULE_VARS = ['SEQUENCE_SCHEDULE_GROUP', 'SEQUENCE_SCHEDULE_ROLE_ARN', 'SEQUENCE_SCHEDULE_TARGET_ARN', 'SEQUENCE_SCHEDULE_DLQ_ARN'] as const;
+
+const sequenceScheduleSchema = z
+  .object({
+    SEQUENCE_SCHEDULE_GROUP: z.string().min(1),
+    SEQUENCE_SCHEDULE_ROLE_ARN: z.string().startsWith('arn:'),
+    SEQUENCE_SCHEDULE_TARGET_ARN: z.string().startsWith('arn:'),
+    SEQUENCE_SCHEDULE_DLQ_ARN: z.string().startsWith('arn:'),
+    AWS_REGION: region,
+  })
+  .transform((env) => ({
+    groupName: env.SEQUENCE_SCHEDULE_GROUP,
+    roleArn: env.SEQUENCE_SCHEDULE_ROLE_ARN,
+    targetArn: env.SEQUENCE_SCHEDULE_TARGET_ARN,
+    deadLetterArn: env.SEQUENCE_SCHEDULE_DLQ_ARN,
+    region: env.AWS_REGION,
+  }));
+
+export type SequenceScheduleConfig = z.infer<typeof sequenceScheduleSchema>;
+
+/** The sequence-steps schedules' settings, or `undefined` when none of the four is set. */
+export function sequenceScheduleConfig(env: NodeJS.ProcessEnv = process.env): SequenceScheduleConfig | undefined {
+  if (SEQUENCE_SCHEDULE_VARS.every((name) => env[name] === undefined || env[name] === '')) return undefined;
+  return parseConfig(sequenceScheduleSchema, env);
+}
+
 const webhookSchema = z.object({
   /** How long a container trusts a route it read (number → account); a removed or moved number keeps routing to its old account this long. */
   ROUTE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(60),
@@ -162,6 +195,16 @@ const automationSchema = z.object({
   AUTOMATION_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(20_000).default(5_000),
   /** Leases of the conversation lock and the decision claim: longer than a run can last (the function's timeout). */
   AUTOMATION_LEASE_SECONDS: z.coerce.number().int().min(5).max(900).default(60),
+  /** The Amazon Bedrock model AI agents answer with (`lib/ai-model.ts` sets it; the IAM grant names this model only). */
+  AI_MODEL_ID: z.string().min(1).default('amazon.nova-lite-v1:0'),
+  /** Where Bedrock is called; the function's own region (`AWS_REGION`) when unset. */
+  AI_REGION: z.string().min(1).optional(),
+  /** An AI turn waits this long after the contact's last message for more before it is answered (SQS delays it at most 900 s). */
+  AI_DEBOUNCE_MS: z.coerce.number().int().min(0).max(900_000).default(5_000),
+  /** Messages of the conversation before the turn the model is shown, oldest first. */
+  AI_HISTORY_MESSAGES: z.coerce.number().int().min(0).max(100).default(10),
+  /** The automation queue itself, where an AI turn's due message is sent with a delay (`bindQueue` sets it); absent in the local runtime, which uses timers. */
+  AUTOMATION_QUEUE_URL: z.url().optional(),
 });
 
 export type AutomationConfig = z.infer<typeof automationSchema>;

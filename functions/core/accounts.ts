@@ -27,6 +27,12 @@ export interface AccountDeps {
   ids: IdGenerator;
 }
 
+/** Account settings (the DynamoDB account repository implements it beside `AccountRepository`). */
+export interface AccountSettingsRepository {
+  /** Sets the IANA time zone; false when there is no active account. */
+  setTimeZone(accountId: string, timeZone: string): Promise<boolean>;
+}
+
 export async function requireAccount(deps: Pick<AccountDeps, 'accounts'>, accountId: string): Promise<Account> {
   const account = await deps.accounts.get(accountId);
   if (!account || account.status !== 'active') throw new NotFound('The account');
@@ -35,7 +41,7 @@ export async function requireAccount(deps: Pick<AccountDeps, 'accounts'>, accoun
 
 export async function createAccount(
   deps: AccountDeps,
-  input: { name: string; plan: PlanLimits; creditsMicros: number },
+  input: { name: string; plan: PlanLimits; creditsMicros: number; timeZone?: string },
   idempotencyKey: string,
 ): Promise<AccountView> {
   const now = deps.clock.now().toISOString();
@@ -47,6 +53,7 @@ export async function createAccount(
     billingAnchor: now,
     createdAt: now,
     status: 'active',
+    ...(input.timeZone ? { timeZone: input.timeZone } : {}),
   };
   const created = await deps.accounts.create(account, input.creditsMicros, idempotencyKey);
   return getAccountView(deps, created.account.accountId);
@@ -70,8 +77,20 @@ export async function getAccountView(deps: AccountDeps, accountId: string): Prom
     credits: { balanceMicros },
     spendByNumber: spendByNumber.sort((a, b) => a.whatsapp_phno.localeCompare(b.whatsapp_phno)),
     billingPeriod: { start: period.start, end: period.end },
+    timeZone: account.timeZone ?? 'UTC',
     createdAt: account.createdAt,
   };
+}
+
+/** `PATCH /v1/account`: sets the time zone the account's local hours are judged in (validated as IANA by the body's schema). */
+export async function setAccountTimeZone(
+  deps: AccountDeps & { accounts: AccountSettingsRepository },
+  accountId: string,
+  timeZone: string,
+): Promise<AccountView> {
+  await requireAccount(deps, accountId);
+  if (!(await deps.accounts.setTimeZone(accountId, timeZone))) throw new NotFound('The account');
+  return getAccountView(deps, accountId);
 }
 
 export async function purchaseAddon(

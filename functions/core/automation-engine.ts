@@ -12,17 +12,25 @@
  * 3. session: an open session takes the message (never the keywords): the
  *    chosen option moves it on, an invalid answer is retried, then the
  *    session ends and the conversation is left for an agent.
- * 4. keywords: rules for this number beat account-wide keywords; then exact,
+ * 4. agent: an AI agent active on the conversation takes the message into
+ *    its turn (answered once after the debounce window); one that handed
+ *    off answers nothing until the conversation closes.
+ * 5. keywords: rules for this number beat account-wide keywords; then exact,
  *    contains, fuzzy; then priority; then the oldest. The first match only.
- * 5. one default action: out of office, else welcome, else fallback.
- * 6. routes: an assignment beside the winner of 4 or 5 (or of a session that
+ * 6. the default answerer (an AI agent marked `defaultAnswerer`, a rule for
+ *    the number before an account-wide one), else one default action: out of
+ *    office, else welcome, else fallback.
+ * 7. routes: an assignment beside the winner of 5 or 6 (or of a session that
  *    ended on this message), when the conversation has no team yet.
  *
- * A session that is no longer open (24 h without an answer, started before an
- * agent's reply, chatbot or step deleted) is ended first, and the message is
- * judged as if there were none.
+ * A session or AI agent that is no longer open (24 h without an answer,
+ * started before an agent's reply, its automation deleted or disabled) is
+ * ended first, and the message is judged as if there were none. With
+ * sequences on the account, every plan starts by leaving the contact's
+ * active enrolments (the contact replied), but the one the message enrols in.
  */
 import type { AutomationKind } from '../../schemas/automations.js';
+import type { AiConversation } from './ai-ports.js';
 import type { ChatbotSession, DecisionInput, OutgoingReply, Plan, PlanAction, StoredAutomation } from './automation-ports.js';
 import { localClock, matchOption, pickDefaults, pickKeyword, pickRoute, withinHours, type KeywordHit } from './automation-match.js';
 import { normalise } from './text-normalise.js';
@@ -39,24 +47,40 @@ export const DEFAULT_RETRY_TEXT = 'Please choose one of the options below.';
 type EndReason = Extract<PlanAction, { type: 'endSession' }>['reason'];
 type Chatbot = StoredAutomation<'chatbots'>;
 
-type SessionState =
-  | { state: 'none' }
-  | { state: 'closed'; end: PlanAction; why: string }
-  | { state: 'open'; session: ChatbotSession; bot: Chatbot; step: Chatbot['body']['steps'][number] };
+type AiAgent = StoredAutomation<'ai-agents'>;
+
+type Closed = { state: 'closed'; end: PlanAction; why: string };
+
+type SessionState = { state: 'none' } | Closed | { state: 'open'; session: ChatbotSession; bot: Chatbot; step: Chatbot['body']['steps'][number] };
+
+type AgentState = { state: 'none' } | Closed | { state: 'active' | 'handedOff'; agent: AiAgent; on: AiConversation };
 
 /** The plan for one admitted inbound message. */
 export function decide(input: DecisionInput): Plan {
   const text = normalise(input.message.text ?? '');
   const session = judgeSession(input);
+  const agent = judgeAgent(input);
   const plan =
-    interrupt(session, text) ??
-    human(input, session) ??
+    interrupt(session, agent, text) ??
+    human(input, session, agent) ??
     (session.state === 'open' ? sessionAnswer(session, input) : undefined) ??
+    agentAnswer(agent) ??
     keyword(input, text) ??
+    defaultAnswerer(input) ??
     defaultAction(input) ?? { decidedBy: 'none', reason: 'nothing matched: no fallback', actions: [] };
-  const routed = route(plan, input, text);
-  if (session.state !== 'closed') return routed;
-  return { ...routed, reason: `${session.why}; ${routed.reason}`, actions: [session.end, ...routed.actions] };
+  let routed = route(plan, input, text);
+  for (const closed of [agent, session]) {
+    if (closed.state === 'closed') routed = { ...routed, reason: `${closed.why}; ${routed.reason}`, actions: [closed.end, ...routed.actions] };
+  }
+  return leaveSequences(routed, input, text);
+}
+
+/** The contact wrote: with sequences on the account, their active enrolments end first (but the one this message enrols in). */
+function leaveSequences(plan: Plan, input: DecisionInput, text: string): Plan {
+  if (input.automations.sequences.size === 0) return plan;
+  const enrols = plan.actions.find((a): a is Extract<PlanAction, { type: 'enrollSequence' }> => a.type === 'enrollSequence');
+  const leave: PlanAction = { type: 'leaveSequences', reason: text === STOP_WORD ? 'stop' : 'replied', ...(enrols ? { except: enrols.sequenceId } : {}) };
+  return { ...plan, actions: [leave, ...plan.actions] };
 }
 
 // ---------------------------------------------------------------- session
@@ -74,7 +98,60 @@ function judgeSession({ session, automations, conversation, now }: DecisionInput
   return { state: 'open', session, bot, step };
 }
 
-function interrupt(session: SessionState, text: string): Plan | undefined {
+// ---------------------------------------------------------------- AI agent
+
+function judgeAgent({ aiAgent, automations, conversation, now }: DecisionInput): AgentState {
+  if (!aiAgent) return { state: 'none' };
+  const closed = (reason: Extract<PlanAction, { type: 'endAgent' }>['reason'], why: string): AgentState => ({
+    state: 'closed',
+    end: { type: 'endAgent', reason },
+    why: `AI agent ${aiAgent.aiAgentId} left the conversation: ${why}`,
+  });
+  const agent = automations.aiAgents.get(aiAgent.aiAgentId);
+  if (!agent) return closed('expired', 'it was deleted');
+  if (!agent.body.enabled) return closed('expired', 'it is disabled');
+  if (now.getTime() - Date.parse(aiAgent.lastMessageAt) > SESSION_IDLE_MS) return closed('expired', `the conversation closed (no message since ${aiAgent.lastMessageAt})`);
+  const agentAt = conversation.lastAgentReplyAt;
+  if (aiAgent.status === 'active' && agentAt !== undefined && Date.parse(aiAgent.startedAt) < Date.parse(agentAt)) return closed('agent', `an agent replied at ${agentAt}`);
+  return { state: aiAgent.status, agent, on: aiAgent };
+}
+
+function agentAnswer(agent: AgentState): Plan | undefined {
+  if (agent.state === 'active') {
+    return { decidedBy: 'agent', reason: `AI agent ${agent.agent.id} answers this conversation`, automation: ref('ai-agents', agent.agent.id), actions: [aiTurn(agent.agent.id)] };
+  }
+  if (agent.state === 'handedOff') {
+    const why = agent.on.handoffReason ? ` (${agent.on.handoffReason})` : '';
+    return {
+      decidedBy: 'agent',
+      reason: `AI agent ${agent.agent.id} handed off at ${agent.on.handedOffAt ?? agent.on.startedAt}${why}: no automatic answer until the conversation closes`,
+      automation: ref('ai-agents', agent.agent.id),
+      actions: [],
+    };
+  }
+  return undefined;
+}
+
+/** The default answerer for the number: a rule for it before an account-wide one, the oldest of each. */
+function defaultAnswerer({ automations, conversation }: DecisionInput): Plan | undefined {
+  const phno = conversation.ref.whatsappPhno;
+  const candidates = [...automations.aiAgents.values()].filter((a) => a.body.enabled && a.body.defaultAnswerer);
+  const found = candidates.find((a) => a.body.scope.whatsapp_phno === phno) ?? candidates.find((a) => a.body.scope.whatsapp_phno === undefined);
+  if (!found) return undefined;
+  const scope = found.body.scope.whatsapp_phno === undefined ? 'account-wide' : `rule for ${phno}`;
+  return { decidedBy: 'default', reason: `default answerer: AI agent ${found.id} (${scope})`, automation: ref('ai-agents', found.id), actions: [aiTurn(found.id)] };
+}
+
+function aiTurn(aiAgentId: string): PlanAction {
+  return { type: 'aiTurn', aiAgentId };
+}
+
+// --------------------------------------------------------------- interrupt
+
+function interrupt(session: SessionState, agent: AgentState, text: string): Plan | undefined {
+  if (agent.state === 'active' && text === STOP_WORD) {
+    return { decidedBy: 'interrupt', reason: `'${STOP_WORD}' ended AI agent ${agent.agent.id} on the conversation`, automation: ref('ai-agents', agent.agent.id), actions: [{ type: 'endAgent', reason: 'stop' }] };
+  }
   if (session.state !== 'open' || text === '') return undefined;
   const exitWords = session.bot.body.exitWords.map(normalise);
   if (text !== STOP_WORD && !exitWords.includes(text)) return undefined;
@@ -82,17 +159,24 @@ function interrupt(session: SessionState, text: string): Plan | undefined {
   return { decidedBy: 'interrupt', reason: `${said} ended the session of chatbot ${session.bot.id}`, automation: ref('chatbots', session.bot.id), actions: [endSession('exitWord')] };
 }
 
-function human({ conversation, now }: DecisionInput, session: SessionState): Plan | undefined {
+function human({ conversation, now }: DecisionInput, session: SessionState, agent: AgentState): Plan | undefined {
   const { assignedTeamId, lastAgentReplyAt, windowOpenUntil } = conversation;
   if (assignedTeamId === undefined && lastAgentReplyAt === undefined) return undefined;
   if (windowOpenUntil === undefined || Date.parse(windowOpenUntil) <= now.getTime()) return undefined;
+  // An AI agent that handed off is the one that assigned the team: its step says so.
+  if (agent.state === 'handedOff') return undefined;
   const owner = assignedTeamId !== undefined ? `team ${assignedTeamId} is assigned` : `an agent replied at ${lastAgentReplyAt}`;
-  const ended = session.state === 'open' ? '; the open session ended' : '';
-  return {
-    decidedBy: 'human',
-    reason: `${owner} and the window is open until ${windowOpenUntil}: no automatic reply${ended}`,
-    actions: session.state === 'open' ? [endSession('agent')] : [],
-  };
+  const actions: PlanAction[] = [];
+  let ended = '';
+  if (session.state === 'open') {
+    actions.push(endSession('agent'));
+    ended += '; the open session ended';
+  }
+  if (agent.state === 'active') {
+    actions.push({ type: 'endAgent', reason: 'agent' });
+    ended += `; AI agent ${agent.agent.id} left the conversation`;
+  }
+  return { decidedBy: 'human', reason: `${owner} and the window is open until ${windowOpenUntil}: no automatic reply${ended}`, actions };
 }
 
 function sessionAnswer(open: Extract<SessionState, { state: 'open' }>, { message }: DecisionInput): Plan {
@@ -166,6 +250,16 @@ function keywordActions(item: StoredAutomation<'keywords'>, { automations, conve
     }
     case 'assignTeam':
       return { actions: [{ type: 'assign', teamId: action.teamId, members: [] }], note: `assigns team ${action.teamId}` };
+    case 'aiAgent': {
+      const agent = automations.aiAgents.get(action.aiAgentId);
+      const missing = unusable('AI agent', action.aiAgentId, agent, phno) ?? (agent?.body.enabled === false ? `AI agent ${action.aiAgentId} is disabled: skipped` : undefined);
+      return missing ? { actions: [], note: missing } : { actions: [aiTurn(action.aiAgentId)], note: `hands the conversation to AI agent ${action.aiAgentId}` };
+    }
+    case 'subscribeSequence': {
+      const sequence = automations.sequences.get(action.sequenceId);
+      const missing = unusable('sequence', action.sequenceId, sequence, phno) ?? (sequence?.body.enabled === false ? `sequence ${action.sequenceId} is disabled: skipped` : undefined);
+      return missing ? { actions: [], note: missing } : { actions: [{ type: 'enrollSequence', sequenceId: action.sequenceId }], note: `enrols the contact in sequence ${action.sequenceId}` };
+    }
   }
 }
 
@@ -215,7 +309,7 @@ function defaultPlan(item: StoredAutomation<'default-actions'>, { automations, c
 // ------------------------------------------------------------------ routes
 
 /** Session actions that leave a chatbot in charge: no route hands the conversation to a team meanwhile. */
-const KEEPS_SESSION = new Set<PlanAction['type']>(['startSession', 'advanceSession', 'retrySession']);
+const KEEPS_SESSION = new Set<PlanAction['type']>(['startSession', 'advanceSession', 'retrySession', 'aiTurn']);
 
 function route(plan: Plan, input: DecisionInput, text: string): Plan {
   if (plan.decidedBy === 'interrupt' || plan.decidedBy === 'human') return plan;

@@ -11,6 +11,7 @@
  *   counters) and the same send path as agent replies.
  */
 import type { AutomationBody, AutomationDecision, AutomationKind, ReplyContent } from '../../schemas/automations.js';
+import type { AiConversation } from './ai-ports.js';
 import type { ConversationRef } from './inbox-ports.js';
 import type { Page, PageRequest } from './ports.js';
 
@@ -33,6 +34,9 @@ export interface AutomationSet {
   routes: StoredAutomation<'routes'>[];
   chatbots: ReadonlyMap<string, StoredAutomation<'chatbots'>>;
   replyMaterial: ReadonlyMap<string, StoredAutomation<'reply-material'>>;
+  /** In key order (oldest first): the first default answerer of a scope wins. */
+  aiAgents: ReadonlyMap<string, StoredAutomation<'ai-agents'>>;
+  sequences: ReadonlyMap<string, StoredAutomation<'sequences'>>;
 }
 
 export interface AutomationRepository {
@@ -93,6 +97,8 @@ export interface DecisionInput {
   message: JudgedMessage;
   conversation: ConversationFacts;
   session?: ChatbotSession;
+  /** The AI agent on the conversation, if one is. */
+  aiAgent?: AiConversation;
   automations: AutomationSet;
   now: Date;
 }
@@ -116,7 +122,14 @@ export type PlanAction =
   | { type: 'assign'; teamId: string; routeId?: string; members: string[] }
   /** Only at most once per 30 minutes per conversation: the consumer checks before sending. */
   | { type: 'fallbackGate' }
-  | { type: 'flagForAgent'; reason: string };
+  | { type: 'flagForAgent'; reason: string }
+  /** Starts the AI agent on the conversation (or keeps it) and adds the message to its turn, answered after the debounce window. */
+  | { type: 'aiTurn'; aiAgentId: string }
+  /** The AI agent leaves the conversation. */
+  | { type: 'endAgent'; reason: 'stop' | 'agent' | 'expired' }
+  /** The contact wrote: every active enrolment of the conversation ends (but the one this message enrols in). */
+  | { type: 'leaveSequences'; reason: 'replied' | 'stop'; except?: string }
+  | { type: 'enrollSequence'; sequenceId: string };
 
 export interface Plan {
   decidedBy: AutomationDecision['decidedBy'];

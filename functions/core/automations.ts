@@ -45,6 +45,8 @@ const LABEL: Record<AutomationKind, string> = {
   routes: 'route',
   'reply-material': 'reply material',
   chatbots: 'chatbot',
+  'ai-agents': 'AI agent',
+  sequences: 'sequence',
 };
 
 // ----------------------------------------------------------------- use cases
@@ -143,8 +145,13 @@ export async function checkAgainstAccount(
       if (action.type === 'replyMaterial') checks.push(usable(deps, accountId, scope, 'reply-material', action.replyMaterialId, ['action', 'replyMaterialId']));
       if (action.type === 'startChatbot') checks.push(usable(deps, accountId, scope, 'chatbots', action.chatbotId, ['action', 'chatbotId']));
       if (action.type === 'assignTeam') checks.push(teamExists(deps, accountId, action.teamId, ['action', 'teamId']));
+      if (action.type === 'aiAgent') checks.push(usable(deps, accountId, scope, 'ai-agents', action.aiAgentId, ['action', 'aiAgentId']));
+      if (action.type === 'subscribeSequence') checks.push(usable(deps, accountId, scope, 'sequences', action.sequenceId, ['action', 'sequenceId']));
       break;
     }
+    case 'ai-agents':
+      if (item.body.handoff.teamId !== undefined) checks.push(teamExists(deps, accountId, item.body.handoff.teamId, ['handoff', 'teamId']));
+      break;
     case 'default-actions':
       if (item.body.replyMaterialId !== undefined) checks.push(usable(deps, accountId, scope, 'reply-material', item.body.replyMaterialId, ['replyMaterialId']));
       break;
@@ -154,6 +161,7 @@ export async function checkAgainstAccount(
       break;
     case 'reply-material':
     case 'chatbots':
+    case 'sequences':
       break;
   }
   const issues = (await Promise.all(checks)).filter((issue): issue is ValidationIssue => issue !== undefined);
@@ -182,7 +190,7 @@ async function usable(
   deps: Pick<AutomationApiDeps, 'automations'>,
   accountId: string,
   scope: AutomationScope,
-  kind: 'chatbots' | 'reply-material',
+  kind: 'chatbots' | 'reply-material' | 'ai-agents' | 'sequences',
   id: string,
   path: (string | number)[],
 ) {

@@ -18,7 +18,7 @@
  *   create-or-update of attributes the consumer never writes, and the
  *   consumer's writes leave them alone, so neither order loses anything.
  */
-import type { AutomationDecision } from '../../schemas/automations.js';
+import type { AiAnswerMeta, AutomationDecision } from '../../schemas/automations.js';
 import type { MessageStatus } from '../../schemas/inbox.js';
 import type { ContactIdentity } from './contact-id.js';
 import type { MessageSender } from './messaging.js';
@@ -85,6 +85,8 @@ export interface OutboundMessage extends ConversationRef {
   timestamp: string;
   content?: Record<string, unknown>;
   bizOpaqueCallbackData?: string;
+  /** An AI agent's answer: its agent, knowledge sources and the messages it answers. */
+  ai?: AiAnswerMeta;
 }
 
 export interface StatusChange extends Omit<ConversationRef, 'contactKey'> {
@@ -152,6 +154,8 @@ export interface StoredMessage {
   error?: { code: number | null; title: string | null };
   /** What the automation consumer decided for an inbound message, once it has. */
   automation?: AutomationDecision;
+  /** On an AI agent's answer: what grounded it. */
+  ai?: AiAnswerMeta;
 }
 
 /** The sending side of a connected number. */

@@ -146,5 +146,6 @@ export function messageViewOf(message: StoredMessage) {
     timestamp: message.timestamp,
     ...(message.error ? { error: message.error } : {}),
     ...(message.automation ? { automation: message.automation } : {}),
+    ...(message.ai ? { ai: message.ai } : {}),
   };
 }

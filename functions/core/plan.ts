@@ -30,6 +30,8 @@ export interface Account {
   billingAnchor: string;
   createdAt: string;
   status: 'active' | 'closed';
+  /** IANA time zone the account's local hours are judged in (a sequence step's `sendBetween`); absent: UTC. */
+  timeZone?: string;
 }
 
 export function emptyAddons(): Addons {

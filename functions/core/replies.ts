@@ -14,7 +14,7 @@
  *   and the window that message opened, so it can reply before the inbox
  *   consumer has written the conversation.
  */
-import type { ReplyContent } from '../../schemas/automations.js';
+import type { AiAnswerMeta, ReplyContent } from '../../schemas/automations.js';
 import type { ContactIdentity } from './contact-id.js';
 import { Conflict, NotFound, WindowClosed } from './errors.js';
 import { recordOutboundMessage } from './inbox-consumer.js';
@@ -54,6 +54,8 @@ export interface ReplyOptions {
   windowOpenUntil?: string;
   /** Echoed by Meta in the sent message's statuses. */
   bizOpaqueCallbackData?: string;
+  /** An AI agent's answer: kept with the message. */
+  ai?: AiAnswerMeta;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function replyTo(deps: ReplyDeps, ref: ConversationRef, message: Ou
     timestamp: at,
     content: contentOf(message),
     ...(options.bizOpaqueCallbackData ? { bizOpaqueCallbackData: options.bizOpaqueCallbackData } : {}),
+    ...(options.ai ? { ai: options.ai } : {}),
   });
   if (options.by === 'agent') await deps.inbox.markAgentReply(ref, at);
   return { outcome: 'sent', wamid: sent.wamid };

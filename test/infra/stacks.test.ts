@@ -153,7 +153,8 @@ describe('observability', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const functions = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => !id.startsWith('LogRetention') && !id.includes('AwsCustomResource'));
     const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
-    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(8);
+    // Two per consumer queue (its DLQ and its rule target's), one per scheduler DLQ (deferred sends, sequence steps).
+    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(10);
     expect(names.filter((n) => n === 'Errors')).toHaveLength(functions.length);
     expect(names.filter((n) => n === 'Throttles')).toHaveLength(functions.length);
     expect(names).toEqual(expect.arrayContaining(['UnroutedEvents', 'PublishFailures', 'CreditsLow']));

@@ -122,6 +122,14 @@ describe('each kind: create, get, list, replace, delete', () => {
       bot([{ id: 'start', text: 'Sales or support?', options: options(['Sales', 'Support']) }, END]),
       bot([{ id: 'start', text: 'Pick one', options: options(['One']), retryText: 'Please pick one.' }, END], { exitWords: ['sair'], maxRetries: 1 }),
     ],
+    'ai-agents': [
+      { name: 'Helper', instructions: 'Answer briefly.', knowledge: ['We open at 9.'] },
+      { name: 'Sales', instructions: 'Be kind.', knowledge: ['Plans start at R$ 49.', 'Cards accepted.'], handoff: { teamId: w.teamId, message: 'A colleague will help.' }, defaultAnswerer: true, scope: { whatsapp_phno: w.second } },
+    ],
+    sequences: [
+      { name: 'Follow-up', steps: [{ delay: { hours: 1 }, message: { text: 'Still there?' } }] },
+      { name: 'Nurture', steps: [{ delay: { days: 1 }, message: { template: { name: 'promo', language: 'pt_BR' } }, sendBetween: { from: '09:00', to: '18:00' } }], enabled: false },
+    ],
   });
 
   /** Defaults each kind's schema fills in. */
@@ -131,9 +139,19 @@ describe('each kind: create, get, list, replace, delete', () => {
     routes: { members: [], keywords: [], enabled: true, scope: {} },
     'reply-material': { scope: {} },
     chatbots: { exitWords: [], maxRetries: 2, scope: {} },
+    'ai-agents': { handoff: {}, defaultAnswerer: false, enabled: true, scope: {} },
+    sequences: { enabled: true, scope: {} },
   };
 
-  const PREFIX: Record<AutomationKind, string> = { keywords: 'kw_', 'default-actions': 'da_', routes: 'route_', 'reply-material': 'rm_', chatbots: 'chat_' };
+  const PREFIX: Record<AutomationKind, string> = {
+    keywords: 'kw_',
+    'default-actions': 'da_',
+    routes: 'route_',
+    'reply-material': 'rm_',
+    chatbots: 'chat_',
+    'ai-agents': 'ai_',
+    sequences: 'seq_',
+  };
 
   it.each(AUTOMATION_KINDS.map((kind) => [kind]))('%s', async (kind) => {
     const w = await world();
@@ -238,6 +256,8 @@ describe('the scope', () => {
           routes: { teamId: w.teamId },
           'reply-material': { name: 'Hi', content: { type: 'text', text: 'Hi' } },
           chatbots: bot([END]),
+          'ai-agents': { name: 'Helper', instructions: 'Answer briefly.', knowledge: ['We open at 9.'] },
+          sequences: { name: 'Follow-up', steps: [{ delay: { minutes: 30 }, message: { text: 'Hi again' } }] },
         }[kind];
         const res = await w.send({ method: 'POST', path: `/v1/automations/${kind}`, body: { ...body, scope: { whatsapp_phno: phno } } });
         expect(issuePaths(res), `${kind} ${phno}`).toEqual(['body.scope.whatsapp_phno']);
@@ -490,7 +510,7 @@ describe('the repository', () => {
 
   it('loads an empty set for an account without automations', async () => {
     const set = await new DynamoAutomationRepository(table.doc, table.tableName).loadSet('acc_nothing0000');
-    expect(set).toEqual({ keywords: [], defaultActions: [], routes: [], chatbots: new Map(), replyMaterial: new Map() });
+    expect(set).toEqual({ keywords: [], defaultActions: [], routes: [], chatbots: new Map(), replyMaterial: new Map(), aiAgents: new Map(), sequences: new Map() });
   });
 
   it('never overwrites on create, and never brings a deleted automation back on replace', async () => {

@@ -65,7 +65,7 @@ beforeAll(async () => {
     await processInboxEvent({ inbox }, parseInboxRecord(JSON.stringify(textEvent(accountId, { from }))));
   }
   expect((await send({ method: 'POST', path: '/v1/credits/topups', as: owner(), body: { amountMicros: 1_000 } })).status).toBe(200);
-  params = { conversationId: conversationIdOf(NUMBERS.default.whatsapp_phno, SENDERS[0]!) };
+  params = { conversationId: conversationIdOf(NUMBERS.default.whatsapp_phno, SENDERS[0]!), id: 'seq_listed00001' };
 });
 
 describe('a forged cursor on every list route', () => {
@@ -78,6 +78,7 @@ describe('a forged cursor on every list route', () => {
         '/v1/conversations/{conversationId}/messages',
         '/v1/credits/ledger',
         ...AUTOMATION_KINDS.map((kind) => `/v1/automations/${kind}`),
+        '/v1/sequences/{id}/enrollments',
       ].sort(),
     );
   });

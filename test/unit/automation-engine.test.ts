@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_TEXT, decide, optionReplyId, parseOptionReplyId } from '../../functions/core/automation-engine.js';
 import { localClock, withinHours } from '../../functions/core/automation-match.js';
 import type { AutomationSet, ChatbotSession, DecisionInput, StoredAutomation } from '../../functions/core/automation-ports.js';
-import { chatbotBody, defaultActionBody, keywordBody, replyMaterialBody, routeBody, type AutomationKind } from '../../schemas/automations.js';
+import type { AiConversation } from '../../functions/core/ai-ports.js';
+import { aiAgentBody, chatbotBody, defaultActionBody, keywordBody, replyMaterialBody, routeBody, sequenceBody, type AutomationKind } from '../../schemas/automations.js';
 
 // ---------------------------------------------------------------- factories
 
@@ -44,7 +45,9 @@ const menuBot = (over: object = {}) =>
     ...over,
   });
 
-function automations(over: Partial<{ keywords: unknown[]; defaultActions: unknown[]; routes: unknown[]; chatbots: unknown[]; replyMaterial: unknown[] }> = {}): AutomationSet {
+function automations(
+  over: Partial<{ keywords: unknown[]; defaultActions: unknown[]; routes: unknown[]; chatbots: unknown[]; replyMaterial: unknown[]; aiAgents: unknown[]; sequences: unknown[] }> = {},
+): AutomationSet {
   const byId = <T extends { id: string }>(items: T[]) => new Map(items.map((i) => [i.id, i]));
   return {
     keywords: (over.keywords ?? []) as AutomationSet['keywords'],
@@ -52,6 +55,8 @@ function automations(over: Partial<{ keywords: unknown[]; defaultActions: unknow
     routes: (over.routes ?? []) as AutomationSet['routes'],
     chatbots: byId((over.chatbots ?? []) as StoredAutomation<'chatbots'>[]),
     replyMaterial: byId((over.replyMaterial ?? []) as StoredAutomation<'reply-material'>[]),
+    aiAgents: byId((over.aiAgents ?? []) as StoredAutomation<'ai-agents'>[]),
+    sequences: byId((over.sequences ?? []) as StoredAutomation<'sequences'>[]),
   };
 }
 
@@ -68,6 +73,7 @@ interface InputOver {
   phno?: string;
   conversation?: Partial<DecisionInput['conversation']>;
   session?: ChatbotSession;
+  aiAgent?: AiConversation;
   set?: AutomationSet;
 }
 
@@ -82,6 +88,7 @@ function input(over: InputOver = {}): DecisionInput {
       ...over.conversation,
     },
     session: over.session,
+    ...(over.aiAgent ? { aiAgent: over.aiAgent } : {}),
     automations: over.set ?? automations(),
     now,
   };
@@ -435,5 +442,97 @@ describe('routes', () => {
       'flagForAgent',
       'assign',
     ]);
+  });
+});
+
+// ------------------------------------------------------ AI agents, sequences
+
+describe('AI agents and sequences in the decision order', () => {
+  const AGENT = 'ai_helper01';
+  const agent = (over: object = {}, id = AGENT) => stored('ai-agents', id, aiAgentBody.parse({ name: 'Helper', instructions: 'Be brief.', knowledge: ['We open at 9.'], ...over }));
+  const seqOf = (id: string, over: object = {}) => stored('sequences', id, sequenceBody.parse({ name: 'Follow-up', steps: [{ delay: { hours: 1 }, message: { text: 'Still there?' } }], ...over }));
+  const on = (over: Partial<AiConversation> = {}): AiConversation => ({
+    aiAgentId: AGENT,
+    status: 'active',
+    startedAt: '2026-11-25T14:00:00Z',
+    startedBy: 'wamid.start',
+    lastMessageAt: '2026-11-25T14:30:00Z',
+    ...over,
+  });
+  const types = (plan: ReturnType<typeof decide>) => plan.actions.map((a) => a.type);
+
+  it('a keyword hands the conversation to an AI agent; an active agent then takes every message before the keywords', () => {
+    const set = automations({ aiAgents: [agent()], keywords: [kw({ keywords: ['ajuda'], action: { type: 'aiAgent', aiAgentId: AGENT } }), kw({ keywords: ['menu'], action: reply('Menu!') })] });
+    const started = decide(input({ text: 'ajuda', set }));
+    expect(started.decidedBy).toBe('keyword');
+    expect(started.actions).toEqual([{ type: 'aiTurn', aiAgentId: AGENT }]);
+    const taken = decide(input({ text: 'menu', set, aiAgent: on() }));
+    expect(taken.decidedBy).toBe('agent');
+    expect(taken.actions).toEqual([{ type: 'aiTurn', aiAgentId: AGENT }]);
+  });
+
+  it('an open chatbot session still comes before the AI agent', () => {
+    const set = automations({ aiAgents: [agent()], chatbots: [menuBot()] });
+    expect(decide(input({ text: 'Hours', set, session: session(), aiAgent: on() })).decidedBy).toBe('session');
+  });
+
+  it('the default answerer answers what no keyword took, before the default actions; a rule for the number beats an account-wide one', () => {
+    const wide = agent({ defaultAnswerer: true }, 'ai_wide0001');
+    const mine = agent({ defaultAnswerer: true, scope: rule }, 'ai_mine0001');
+    const set = automations({ aiAgents: [wide, mine], defaultActions: [da({ event: 'fallback', text: 'Sorry?' })], keywords: [kw({ keywords: ['oi'], action: reply('Olá') })] });
+    expect(decide(input({ text: 'oi', set })).decidedBy).toBe('keyword');
+    const here = decide(input({ text: 'where are you?', set }));
+    expect(here.decidedBy).toBe('default');
+    expect(here.actions).toEqual([{ type: 'aiTurn', aiAgentId: 'ai_mine0001' }]);
+    expect(decide(input({ text: 'where are you?', phno: OTHER, set })).actions).toEqual([{ type: 'aiTurn', aiAgentId: 'ai_wide0001' }]);
+    const disabled = automations({ aiAgents: [agent({ defaultAnswerer: true, enabled: false })], defaultActions: [da({ event: 'fallback', text: 'Sorry?' })] });
+    expect(sent(decide(input({ text: 'where?', set: disabled })))).toEqual([{ type: 'text', text: 'Sorry?' }]);
+  });
+
+  it('a handed-off agent answers nothing (and no keyword does) until the conversation closes', () => {
+    const set = automations({ aiAgents: [agent()], keywords: [kw({ keywords: ['menu'], action: reply('Menu!') })] });
+    const plan = decide(input({ text: 'menu', set, aiAgent: on({ status: 'handedOff', handedOffAt: '2026-11-25T14:40:00Z', handoffReason: 'quota-exceeded' }), conversation: { assignedTeamId: 'team_support1' } }));
+    expect(plan.decidedBy).toBe('agent');
+    expect(plan.actions).toEqual([]);
+    expect(plan.reason).toContain('quota-exceeded');
+  });
+
+  it('an agent lapses 24 h after the last message; stop, an agent reply or a deleted agent ends it', () => {
+    const set = automations({ aiAgents: [agent()], keywords: [kw({ keywords: ['menu'], action: reply('Menu!') })] });
+    const lapsed = decide(input({ text: 'menu', set, aiAgent: on({ lastMessageAt: '2026-11-24T14:00:00Z' }) }));
+    expect(types(lapsed)).toEqual(['endAgent', 'send']);
+    const stop = decide(input({ text: 'STOP', set, aiAgent: on() }));
+    expect(stop.decidedBy).toBe('interrupt');
+    expect(stop.actions).toEqual([{ type: 'endAgent', reason: 'stop' }]);
+    const human = decide(input({ text: 'menu', set, aiAgent: on(), conversation: { lastAgentReplyAt: '2026-11-25T14:50:00Z' } }));
+    expect(human.decidedBy).toBe('human');
+    expect(types(human)).toContain('endAgent');
+    const gone = decide(input({ text: 'menu', set: automations({ keywords: set.keywords }), aiAgent: on() }));
+    expect(types(gone)).toEqual(['endAgent', 'send']);
+  });
+
+  it('an AI agent of another number, or a disabled one, is skipped by its keyword', () => {
+    const set = automations({ aiAgents: [agent({ scope: { whatsapp_phno: OTHER } })], keywords: [kw({ keywords: ['ajuda'], action: { type: 'aiAgent', aiAgentId: AGENT } })] });
+    const plan = decide(input({ text: 'ajuda', set }));
+    expect(plan.actions).toEqual([]);
+    expect(plan.reason).toContain(`rule for ${OTHER}`);
+  });
+
+  it('with sequences, every plan leaves the active enrolments first, but not the one the message enrols in', () => {
+    const set = automations({ sequences: [seqOf('seq_follow01')], keywords: [kw({ keywords: ['promo'], action: { type: 'subscribeSequence', sequenceId: 'seq_follow01' } })] });
+    const enrol = decide(input({ text: 'promo', set }));
+    expect(enrol.actions).toEqual([
+      { type: 'leaveSequences', reason: 'replied', except: 'seq_follow01' },
+      { type: 'enrollSequence', sequenceId: 'seq_follow01' },
+    ]);
+    expect(decide(input({ text: 'ok thanks', set })).actions).toEqual([{ type: 'leaveSequences', reason: 'replied' }]);
+    expect(decide(input({ text: 'Stop', set })).actions).toEqual([{ type: 'leaveSequences', reason: 'stop' }]);
+    // Without sequences on the account nothing is added.
+    expect(decide(input({ text: 'ok thanks' })).actions).toEqual([]);
+  });
+
+  it('no route assigns a team while the AI agent answers', () => {
+    const set = automations({ aiAgents: [agent()], routes: [rt({ teamId: 'team_sales01' })] });
+    expect(types(decide(input({ text: 'hi', set, aiAgent: on() })))).toEqual(['aiTurn']);
   });
 });

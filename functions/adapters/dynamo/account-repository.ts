@@ -4,18 +4,20 @@
  * counter part (`transaction-parts.ts`) with their own items in one ledger
  * transaction.
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { QuotaResource } from '../../../schemas/words.js';
+import type { AccountSettingsRepository } from '../../core/accounts.js';
 import { Conflict, NotFound } from '../../core/errors.js';
 import { type Account, GAUGE_RESOURCES, type LedgerResource, PERIOD_RESOURCES, counterLimit } from '../../core/plan.js';
 import type { AccountRepository, AccountUsage, Clock, LedgerEntry, NumberSpend, Page, PageRequest, Team, User } from '../../core/ports.js';
 import { account, accountCreation, creditPool, gaugeQuota, numberSpend, periodQuota, team, user, userEmail } from './entities/index.js';
 import { DynamoLedger, ledgerEntryOf } from './ledger.js';
+import { writeIf } from './conditional-write.js';
 import { queryAll } from './query.js';
 import { REPLAY, transact } from './transact.js';
 import { deleteExisting, gaugeAcquire, gaugeRelease, ledgerPut, putNew } from './transaction-parts.js';
 
-export class DynamoAccountRepository implements AccountRepository {
+export class DynamoAccountRepository implements AccountRepository, AccountSettingsRepository {
   private readonly ledger: DynamoLedger;
 
   constructor(
@@ -50,8 +52,8 @@ export class DynamoAccountRepository implements AccountRepository {
   async get(accountId: string): Promise<Account | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: account.key({ accountId }), ConsistentRead: true }));
     if (!Item) return undefined;
-    const { name, plan, addons, billingAnchor, createdAt, status } = account.parse(Item);
-    return { accountId, name, plan, addons, billingAnchor, createdAt, status };
+    const { name, plan, addons, billingAnchor, createdAt, status, timeZone } = account.parse(Item);
+    return { accountId, name, plan, addons, billingAnchor, createdAt, status, ...(timeZone ? { timeZone } : {}) };
   }
 
   async usage(of: Account, period: string): Promise<AccountUsage> {
@@ -70,6 +72,22 @@ export class DynamoAccountRepository implements AccountRepository {
     }
     const credits = bySk.get(pool.sk);
     return { usage, balanceMicros: credits ? creditPool.parse(credits).balanceMicros : 0 };
+  }
+
+  /** Sets the account's time zone; false when there is no active account. */
+  async setTimeZone(accountId: string, timeZone: string): Promise<boolean> {
+    const write = await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: account.key({ accountId }),
+        UpdateExpression: 'SET #tz = :tz',
+        ConditionExpression: 'attribute_exists(pk) AND #status = :active',
+        ExpressionAttributeNames: { '#status': 'status', '#tz': 'timeZone' },
+        ExpressionAttributeValues: { ':tz': timeZone, ':active': 'active' },
+      }),
+    );
+    return write.applied;
   }
 
   async balance(accountId: string): Promise<number> {

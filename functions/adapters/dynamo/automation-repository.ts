@@ -125,6 +125,8 @@ export function groupSet(automations: readonly StoredAutomation[]): AutomationSe
     routes: [] as StoredAutomation<'routes'>[],
     chatbots: new Map<string, StoredAutomation<'chatbots'>>(),
     replyMaterial: new Map<string, StoredAutomation<'reply-material'>>(),
+    aiAgents: new Map<string, StoredAutomation<'ai-agents'>>(),
+    sequences: new Map<string, StoredAutomation<'sequences'>>(),
   };
   for (const automation of automations) {
     if (isKind(automation, 'keywords')) set.keywords.push(automation);
@@ -132,6 +134,8 @@ export function groupSet(automations: readonly StoredAutomation[]): AutomationSe
     else if (isKind(automation, 'routes')) set.routes.push(automation);
     else if (isKind(automation, 'chatbots')) set.chatbots.set(automation.id, automation);
     else if (isKind(automation, 'reply-material')) set.replyMaterial.set(automation.id, automation);
+    else if (isKind(automation, 'ai-agents')) set.aiAgents.set(automation.id, automation);
+    else if (isKind(automation, 'sequences')) set.sequences.set(automation.id, automation);
   }
   return set;
 }

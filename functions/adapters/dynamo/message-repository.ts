@@ -119,6 +119,7 @@ export class DynamoMessageRepository {
       timestamp: message.timestamp,
       ...(message.content ? { content: message.content } : {}),
       ...(message.bizOpaqueCallbackData ? { bizOpaqueCallbackData: message.bizOpaqueCallbackData } : {}),
+      ...(message.ai ? { ai: message.ai } : {}),
     };
     const conversation = conversationUpsert(
       this.tableName,
@@ -298,5 +299,6 @@ function toMessage(item: ReturnType<typeof entities.message.parse>): StoredMessa
     timestamp: item.timestamp,
     ...(item.error ? { error: { code: item.error.code ?? null, title: item.error.title ?? null } } : {}),
     ...(item.automationDecision ? { automation: item.automationDecision } : {}),
+    ...(item.ai ? { ai: item.ai } : {}),
   };
 }

@@ -246,3 +246,25 @@ export function positive(value: number, field: string): void {
   }
 }
 
+
+/**
+ * Gives `amount` of a period counter back (a unit taken for work that was
+ * then not done: an AI answer never sent). `used` goes down and `remaining`
+ * up, so usage shows it unused; never below zero.
+ */
+export function periodGiveBack(tableName: string, change: Omit<PeriodChange, 'limit'>, at: string): TxPart {
+  positive(change.amount, 'amount');
+  return {
+    item: {
+      Update: {
+        TableName: tableName,
+        Key: periodQuota.key({ accountId: change.accountId, resource: change.resource, period: change.period }),
+        UpdateExpression: 'SET used = used - :n, remaining = remaining + :n, updatedAt = :at',
+        ConditionExpression: 'used >= :n',
+        ExpressionAttributeValues: { ':n': change.amount, ':at': at },
+      },
+    },
+    onConditionFailed: (old) =>
+      old ? new Conflict('NOTHING_TO_RELEASE', `No ${change.resource} used in ${change.period} to give back.`, { resource: change.resource }) : new NotFound('The quota counter'),
+  };
+}

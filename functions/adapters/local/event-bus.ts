@@ -160,6 +160,17 @@ export class LocalBus implements EventPublisher {
     }
   }
 
+  /**
+   * Puts a message straight on the queues of a rule's targets (an SQS
+   * `SendMessage` to the rule's queue, as a consumer or EventBridge Scheduler
+   * does with a timed message), delivered and retried like the rule's events.
+   */
+  sendToQueue(rule: string, body: string): void {
+    for (const target of this.targets) {
+      if (target.rule === rule) this.enqueue(target, { records: [sqsRecordOf(target, body)], receive: 1 });
+    }
+  }
+
   /** The most recent events, oldest first, with the rules each matched. */
   recentEvents(): RecordedEvent[] {
     return [...this.recent];
@@ -248,7 +259,10 @@ export class LocalBus implements EventPublisher {
 }
 
 function sqsRecord(target: Target, event: EventBridgeEvent): SQSRecord {
-  const body = JSON.stringify(event);
+  return sqsRecordOf(target, JSON.stringify(event));
+}
+
+function sqsRecordOf(target: Target, body: string): SQSRecord {
   const now = String(Date.now());
   const messageId = randomUUID();
   return {

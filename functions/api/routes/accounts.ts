@@ -6,11 +6,21 @@ import {
   createAccountBody,
   ledgerEntryView,
   ledgerQuery,
+  patchAccountBody,
   topupBody,
 } from '../../../schemas/accounts.js';
 import { pageOf } from '../../../schemas/api.js';
 import { accountWithLimitView } from '../../../schemas/messaging-limit.js';
-import { type AccountDeps, createAccount, getAccountView, listLedger, purchaseAddon, topUpCredits } from '../../core/accounts.js';
+import {
+  type AccountDeps,
+  type AccountSettingsRepository,
+  createAccount,
+  getAccountView,
+  listLedger,
+  purchaseAddon,
+  setAccountTimeZone,
+  topUpCredits,
+} from '../../core/accounts.js';
 import { type MessagingLimitViewDeps, messagingLimitOf } from '../../core/messaging-limit-views.js';
 import { defineRoute } from '../router.js';
 
@@ -46,6 +56,16 @@ export const accountRoutes = [
     scope: 'account',
     response: { status: 200, schema: accountWithLimitView },
     handle: async ({ accountId, deps }) => ({ statusCode: 200, body: await accountWithLimit(deps, accountId) }),
+  }),
+  defineRoute<AccountDeps & { accounts: AccountSettingsRepository }, typeof patchAccountBody>({
+    method: 'PATCH',
+    path: '/v1/account',
+    summary: "Change the account's settings: its IANA time zone (default UTC), in which sequence steps' sendBetween hours are judged.",
+    role: 'admin',
+    scope: 'account',
+    body: patchAccountBody,
+    response: { status: 200, schema: accountView },
+    handle: async ({ accountId, body, deps }) => ({ statusCode: 200, body: await setAccountTimeZone(deps, accountId, body.timeZone) }),
   }),
   defineRoute<AccountDeps, typeof addonBody>({
     method: 'POST',

@@ -19,6 +19,8 @@ const WHAT: Record<AutomationKind, { one: string; many: string }> = {
   routes: { one: 'a route (assignment to a team, round robin among its members)', many: 'Routes' },
   'reply-material': { one: 'reply material (a saved reply with placeholders)', many: 'Reply material' },
   chatbots: { one: 'a chatbot (steps sent as reply buttons or a list)', many: 'Chatbots' },
+  'ai-agents': { one: 'an AI agent (answers from its knowledge on the shared aiResponses quota, hands off to a team)', many: 'AI agents' },
+  sequences: { one: 'a sequence (timed follow-up messages; text only inside the 24-hour window, templates any time)', many: 'Sequences' },
 };
 
 /**

@@ -11,10 +11,11 @@ import { automationRoutes } from './automations.js';
 import { broadcastRoutes } from './broadcasts.js';
 import { inboxRoutes } from './inbox.js';
 import { numberRoutes } from './numbers.js';
+import { type SequenceApiDeps, sequenceRoutes } from './sequences.js';
 import { templateRoutes } from './templates.js';
 import { userAndTeamRoutes } from './users-teams.js';
 
 /** What the API's routes need, together. Each capability adds its deps and its route module here. */
-export type ApiDeps = AccountDeps & RouterDeps & MergeDeps & InboxDeps & TemplateDeps & BroadcastApiDeps & AutomationApiDeps;
+export type ApiDeps = AccountDeps & RouterDeps & MergeDeps & InboxDeps & TemplateDeps & BroadcastApiDeps & AutomationApiDeps & SequenceApiDeps;
 
-export const apiRoutes: Route<ApiDeps>[] = [...accountRoutes, ...userAndTeamRoutes, ...numberRoutes, ...adminNumberRoutes, ...inboxRoutes, ...templateRoutes, ...broadcastRoutes, ...automationRoutes];
+export const apiRoutes: Route<ApiDeps>[] = [...accountRoutes, ...userAndTeamRoutes, ...numberRoutes, ...adminNumberRoutes, ...inboxRoutes, ...templateRoutes, ...broadcastRoutes, ...automationRoutes, ...sequenceRoutes];

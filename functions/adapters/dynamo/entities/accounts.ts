@@ -23,6 +23,7 @@ export const account = defineEntity({
     status: z.enum(['active', 'closed']),
     mergedInto: z.string().optional(),
     closedAt: z.string().optional(),
+    timeZone: z.string().optional(),
   }),
 });
 

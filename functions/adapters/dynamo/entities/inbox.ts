@@ -4,7 +4,7 @@
  * status to its message, and the consumer's dedupe records.
  */
 import * as z from 'zod';
-import { automationDecision } from '../../../../schemas/automations.js';
+import { aiAnswerMeta, automationDecision } from '../../../../schemas/automations.js';
 import type { MessageStatus } from '../../../../schemas/inbox.js';
 import type { Direction } from '../../../core/inbox-ports.js';
 import { ACCOUNT_PARTITION } from './account-partition.js';
@@ -107,6 +107,7 @@ export const message = defineEntity({
      * and the inbox consumer's write completes.
      */
     automationDecision: automationDecision.optional().catch(undefined),
+    ai: aiAnswerMeta.optional().catch(undefined),
   }),
 });
 

@@ -5,6 +5,7 @@
  */
 export { ACCOUNT_PARTITION } from './account-partition.js';
 export { account, accountCreation, apiIdempotency, team, user, userEmail } from './accounts.js';
+export { aiAgentConversation } from './ai-agent.js';
 export { automation } from './automations.js';
 export { automationClaim, chatbotSession, conversationLock, fallbackMarker, firstMessageMarker, replyBucket, roundRobinCursor } from './automation-state.js';
 export { FAILED_PREFIX, broadcast, broadcastChunk, broadcastCounter, broadcastRecipient, broadcastWamid } from './broadcasts.js';
@@ -13,4 +14,5 @@ export { BUCKET_NUMBER_PREFIX, NUMBER_USED_PREFIX, limitBucket, portfolioLimit, 
 export { consumerDedupe, contact, contactUserId, conversation, lastMessageKey, message, wamidPointer } from './inbox.js';
 export { defaultNumber, mergeProgress, number, numberClaim, phoneNumberIdRoute, sendingSide, wabaRoute } from './numbers.js';
 export { creditPool, gaugeQuota, ledgerEntry, numberSpend, periodQuota, reservation } from './quotas.js';
+export { activeEnrollment, sequenceEnrollment } from './sequence.js';
 export { template } from './templates.js';
