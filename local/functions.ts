@@ -12,6 +12,7 @@ import { GraphClient } from '../functions/adapters/graph/graph-client.js';
 import type { LocalDeferredScheduler } from '../functions/adapters/local/deferred-scheduler.js';
 import type { LocalBus } from '../functions/adapters/local/event-bus.js';
 import { LocalKnowledgeAnswerer } from '../functions/adapters/local/knowledge-answerer.js';
+import type { LocalStepTimers } from '../functions/adapters/local/step-timers.js';
 import { LocalTurnTimers } from '../functions/adapters/local/turn-timers.js';
 import type { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
 import { makeApiHandler } from '../functions/api/app.js';
@@ -27,7 +28,6 @@ import { makeSenderHandler } from '../functions/sender/app.js';
 import { createSenderDeps } from '../functions/sender/deps.js';
 import { makeWebhookHandler } from '../functions/webhook/app.js';
 import { createWebhookDeps } from '../functions/webhook/deps.js';
-import type { StepScheduler } from '../functions/core/sequence-ports.js';
 import { lambdaContext } from './http-event.js';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
@@ -39,7 +39,7 @@ export interface LocalInfrastructure {
   /** Timers that put a chunk's deferred round on the send queue (EventBridge Scheduler in AWS). */
   scheduler: LocalDeferredScheduler;
   /** Timers that put a due sequence step on the automation queue (EventBridge Scheduler in AWS). */
-  stepTimers: StepScheduler;
+  stepTimers: LocalStepTimers;
   /** The functions' settings: the local defaults, the runtime's options and the environment, as one set of variables. */
   settings: NodeJS.ProcessEnv & { WHATSAPP_APP_SECRET: string; WHATSAPP_VERIFY_TOKEN: string; WHATSAPP_ACCESS_TOKEN: string };
 }

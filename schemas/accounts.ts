@@ -4,7 +4,7 @@
  * and answers for accounts, credits, the ledger, users and teams.
  */
 import * as z from 'zod';
-import { entityId, micros, pageQuery, positiveMicros, whatsappPhno } from './common.js';
+import { entityId, ianaTimeZone, micros, pageQuery, positiveMicros, whatsappPhno } from './common.js';
 import { ADDON_TYPES, type AddonType, PLAN_RESOURCES, type PlanResource, QUOTA_RESOURCES, type QuotaResource } from './words.js';
 
 const count = z.int().min(0).max(1_000_000_000);
@@ -20,22 +20,8 @@ export type Addons = z.infer<typeof addonCounts>;
 export const quotaCounts = z.object(Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, z.int()])) as Record<QuotaResource, z.ZodInt>);
 export type Limits = z.infer<typeof quotaCounts>;
 
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** An IANA time zone (`America/Sao_Paulo`): the account's local hours (a sequence step's `sendBetween`). */
-export const accountTimeZone = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine(isTimeZone, 'Not an IANA time zone (e.g. America/Sao_Paulo).')
-  .meta({ description: 'IANA time zone of the account (default UTC): sequence steps with sendBetween are judged in it.', example: 'America/Sao_Paulo' });
+export const accountTimeZone = ianaTimeZone.meta({ description: 'IANA time zone of the account (default UTC): sequence steps with sendBetween are judged in it.', example: 'America/Sao_Paulo' });
 
 export const createAccountBody = z.strictObject({
   name: z.string().trim().min(1).max(200),

@@ -13,7 +13,7 @@
  * rows ≤ 10 with titles ≤ 24.
  */
 import * as z from 'zod';
-import { entityId, pageQuery, whatsappPhno } from './common.js';
+import { entityId, ianaTimeZone, pageQuery, whatsappPhno } from './common.js';
 
 export const AUTOMATION_KINDS = ['keywords', 'default-actions', 'routes', 'reply-material', 'chatbots', 'ai-agents', 'sequences'] as const;
 export type AutomationKind = (typeof AUTOMATION_KINDS)[number];
@@ -79,15 +79,6 @@ export type Weekday = (typeof WEEKDAYS)[number];
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Must be HH:MM (24-hour).');
 
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `from` ≤ t < `to` on one day: `to` after `from` (a night shift is two intervals, one on each day). */
 const openInterval = z
   .strictObject({ from: clockTime, to: clockTime })
@@ -95,7 +86,7 @@ const openInterval = z
 
 /** Opening hours in one time zone: per weekday, intervals `from` ≤ t < `to`; a day not listed is closed. */
 export const workingHours = z.strictObject({
-  timeZone: z.string().refine(isTimeZone, 'Not an IANA time zone (e.g. America/Sao_Paulo).').default('UTC'),
+  timeZone: ianaTimeZone.default('UTC'),
   days: z.partialRecord(z.enum(WEEKDAYS), z.array(openInterval).max(4)),
 });
 export type WorkingHours = z.infer<typeof workingHours>;

@@ -45,3 +45,17 @@ export type Role = z.infer<typeof role>;
 
 /** Ids this API mints (`acc_…`, `usr_…`, `team_…`): no key separators can hide in them. */
 export const entityId = z.string().regex(/^[a-z]+_[a-z0-9]{6,40}$/, 'Not an id this API issued.');
+
+/** An IANA time zone (`America/Sao_Paulo`), as `Intl` knows it. */
+export const ianaTimeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((value) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'Not an IANA time zone (e.g. America/Sao_Paulo).');

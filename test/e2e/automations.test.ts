@@ -21,7 +21,7 @@ const client = () => localClient(runtime);
 const api = (method: string, path: string, body?: unknown) => client().api(method, path, owner, body);
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime({ port: 0 });
+  runtime = await startLocalRuntime({ port: 0, env: { AI_DEBOUNCE_MS: '300' } });
   const support = await client().token({ role: 'support' });
   const created = await client().api('POST', '/v1/admin/accounts', support, {
     name: 'Acme',
@@ -216,5 +216,59 @@ describe('automations through the local runtime', () => {
     const rulesOf = (eventId: string) => runtime.bus.recentEvents().find((e) => (e.event.detail as { eventId?: string }).eventId === eventId)?.rules;
     expect(rulesOf(echo.wamid)).toEqual(['inbox', 'automation']);
     expect(rulesOf('wamid.E2E_STATUS:delivered')).toEqual(['inbox']);
+  });
+});
+
+describe('AI agents and sequences through the local runtime', () => {
+  it('an AI agent started by a keyword on Vendas answers a burst once from its knowledge, with its sources', async () => {
+    const agent = await api('POST', '/v1/automations/ai-agents', {
+      name: 'Helper',
+      instructions: 'Answer from the knowledge.',
+      knowledge: ['Delivery takes 3 business days and costs R$ 15.', 'You can pay by card, Pix or boleto.'],
+      scope: { whatsapp_phno: '15550001002' },
+    });
+    expect(agent.status).toBe(201);
+    const keyword = await api('POST', '/v1/automations/keywords', { keywords: ['assistant'], scope: { whatsapp_phno: '15550001002' }, action: { type: 'aiAgent', aiAgentId: agent.body.id } });
+    expect(keyword.status).toBe(201);
+    const from = '16505550401';
+    await deliver(text(VENDAS, from, 'assistant').raw);
+    await deliver(text(VENDAS, from, 'how can I pay?').raw);
+    const sent = await eventually(
+      async () => sentTo(from),
+      (items) => items.length > 0,
+      10_000,
+    );
+    // Both messages were within the 300 ms window of each other: one answer, the payment passage.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await sentTo(from)).map(said)).toEqual(['You can pay by card, Pix or boleto.']);
+    expect(sent[0]!.phoneNumberId).toBe(VENDAS.phoneNumberId);
+    const messages = (await api('GET', `/v1/conversations/15550001002_${from}/messages`)).body.items as { direction: string; ai?: { sources: { index: number }[] } }[];
+    expect(messages.find((m) => m.direction === 'out')?.ai?.sources.map((s) => s.index)).toEqual([1]);
+    expect((await api('GET', '/v1/account')).body.usage.aiResponses).toBe(1);
+  });
+
+  it('a sequence enrolled by the API waits on a local timer and is left when the contact replies', async () => {
+    const from = '16505550402';
+    await deliver(text(MAIN, from, 'hello there').raw);
+    const sequence = await api('POST', '/v1/automations/sequences', { name: 'Follow-up', steps: [{ delay: { minutes: 5 }, message: { text: 'Still there?' } }] });
+    expect(sequence.status).toBe(201);
+    const path = `/v1/sequences/${sequence.body.id}/enrollments`;
+    const conversationId = `15550001001_${from}`;
+    expect((await api('POST', path, { conversationId })).status).toBe(201);
+    expect((await api('POST', path, { conversationId })).status).toBe(200);
+    // One step waiting (enrolling twice scheduled nothing twice), due in 5 minutes.
+    const pending = ((await api('GET', '/local/sequence-steps')).body.items as { at: string; due: { sequenceId: string; step: number } }[]).filter(
+      (p) => p.due.sequenceId === sequence.body.id,
+    );
+    expect(pending.map((p) => p.due.step)).toEqual([0]);
+    expect(Date.parse(pending[0]!.at) - Date.now()).toBeGreaterThan(4 * 60_000);
+    await deliver(text(MAIN, from, 'no thanks').raw);
+    const listed = await eventually(
+      async () => (await api('GET', path)).body,
+      (body) => body?.items?.[0]?.status === 'left',
+      10_000,
+    );
+    expect(listed.items).toHaveLength(1);
+    expect(listed.items[0]).toMatchObject({ status: 'left', endReason: 'replied', steps: [] });
   });
 });

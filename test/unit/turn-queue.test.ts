@@ -103,19 +103,6 @@ describe('LocalTurnTimers', () => {
     timers.stop();
   });
 
-  it('never keeps the process alive for a pending turn', async () => {
-    const spy = vi.spyOn(globalThis, 'setTimeout');
-    try {
-      const timers = new LocalTurnTimers(() => undefined);
-      await timers.enqueue(due, 5_000);
-      const timer = spy.mock.results.at(-1)!.value as NodeJS.Timeout;
-      expect(timer.hasRef()).toBe(false);
-      timers.stop();
-    } finally {
-      spy.mockRestore();
-    }
-  });
-
   it('delivers nothing once stopped, and logs a failed delivery instead of throwing', async () => {
     const bodies: string[] = [];
     const stopped = new LocalTurnTimers((body) => void bodies.push(body));
@@ -137,5 +124,21 @@ describe('LocalTurnTimers', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(lines).toEqual([expect.stringContaining('handler down')]);
     failing.stop();
+  });
+});
+
+// Real timers here: spying on a faked setTimeout would leave the fake behind for the next file of this worker.
+describe('LocalTurnTimers, real timers', () => {
+  it('never keeps the process alive for a pending turn', async () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const timers = new LocalTurnTimers(() => undefined);
+      await timers.enqueue(due, 5_000);
+      const timer = spy.mock.results.at(-1)!.value as NodeJS.Timeout;
+      expect(timer.hasRef()).toBe(false);
+      timers.stop();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -17,7 +17,7 @@ const MIN_LEAD_MS = 60_000;
 
 export interface EventBridgeSchedulerOptions {
   groupName: string;
-  /** The send queue's ARN. */
+  /** The queue the schedule sends to (the send queue, the automation queue). */
   targetArn: string;
   /** The role the scheduler assumes to send to the queue (and to the dead-letter queue). */
   roleArn: string;
@@ -31,33 +31,54 @@ export class EventBridgeDeferredScheduler implements DeferredSendScheduler {
     private readonly options: EventBridgeSchedulerOptions,
   ) {}
 
-  async schedule(request: { name: string; at: Date; message: SendChunkMessage }): Promise<void> {
-    const { groupName, targetArn, roleArn, deadLetterArn, clock } = this.options;
-    const when = new Date(Math.max(request.at.getTime(), clock.now().getTime() + MIN_LEAD_MS));
-    try {
-      await this.client.send(
-        new CreateScheduleCommand({
-          Name: request.name,
-          GroupName: groupName,
-          Description: `Deferred broadcast round: ${request.message.broadcastId} chunk ${request.message.chunk} round ${request.message.round ?? 0}`,
-          ScheduleExpression: `at(${when.toISOString().slice(0, 19)})`,
-          ScheduleExpressionTimezone: 'UTC',
-          FlexibleTimeWindow: { Mode: 'OFF' },
-          ActionAfterCompletion: 'DELETE',
-          Target: {
-            Arn: targetArn,
-            RoleArn: roleArn,
-            Input: JSON.stringify(request.message),
-            DeadLetterConfig: { Arn: deadLetterArn },
-            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
-          },
-        }),
-      );
-    } catch (error) {
-      // Scheduled before (a retried run of the same round): the first schedule stands.
-      if (error instanceof ConflictException || (error as Error | undefined)?.name === 'ConflictException') return;
-      throw error;
-    }
+  schedule(request: { name: string; at: Date; message: SendChunkMessage }): Promise<void> {
+    const { broadcastId, chunk, round } = request.message;
+    return createOneTimeSchedule(this.client, this.options, {
+      name: request.name,
+      at: request.at,
+      description: `Deferred broadcast round: ${broadcastId} chunk ${chunk} round ${round ?? 0}`,
+      input: JSON.stringify(request.message),
+    });
+  }
+}
+
+/**
+ * One one-time schedule (`at(…)` UTC, at least a minute ahead, deleted after
+ * it runs) that sends `input` to the target queue as the role, dead-lettering
+ * what it cannot deliver after its retries. Scheduling a name twice keeps the
+ * first: `ConflictException` is success. Deferred rounds and sequence steps
+ * both schedule through it.
+ */
+export async function createOneTimeSchedule(
+  client: SchedulerClient,
+  options: EventBridgeSchedulerOptions,
+  request: { name: string; at: Date; description: string; input: string },
+): Promise<void> {
+  const { groupName, targetArn, roleArn, deadLetterArn, clock } = options;
+  const when = new Date(Math.max(request.at.getTime(), clock.now().getTime() + MIN_LEAD_MS));
+  try {
+    await client.send(
+      new CreateScheduleCommand({
+        Name: request.name,
+        GroupName: groupName,
+        Description: request.description,
+        ScheduleExpression: `at(${when.toISOString().slice(0, 19)})`,
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: {
+          Arn: targetArn,
+          RoleArn: roleArn,
+          Input: request.input,
+          DeadLetterConfig: { Arn: deadLetterArn },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+        },
+      }),
+    );
+  } catch (error) {
+    // Scheduled before (a retried round, a redelivered step): the first schedule stands.
+    if (error instanceof ConflictException || (error as Error | undefined)?.name === 'ConflictException') return;
+    throw error;
   }
 }
 

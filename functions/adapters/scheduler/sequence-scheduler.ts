@@ -9,25 +9,14 @@
  * first: `ConflictException` is success. What the scheduler cannot deliver
  * goes to the dead-letter queue.
  */
-import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SEQUENCE_STEP_DUE, type SequenceStepDue, timerEnvelope } from '../../../schemas/automation-timers.js';
 import { InternalError } from '../../core/errors.js';
 import type { Clock } from '../../core/ports.js';
-import { createSchedulerClient } from './eventbridge-scheduler.js';
+import { type EventBridgeSchedulerOptions, createOneTimeSchedule, createSchedulerClient } from './eventbridge-scheduler.js';
 import type { StepScheduler } from '../../core/sequence-ports.js';
 
-/** EventBridge Scheduler refuses a time in the past: a step due now goes a minute from now. */
-const MIN_LEAD_MS = 60_000;
-
-export interface SequenceSchedulerOptions {
-  groupName: string;
-  /** The automation queue's ARN. */
-  targetArn: string;
-  /** The role the scheduler assumes to send to the queue (and to the dead-letter queue). */
-  roleArn: string;
-  deadLetterArn: string;
-  clock: Clock;
-}
+export type SequenceSchedulerOptions = EventBridgeSchedulerOptions;
 
 export class EventBridgeStepScheduler implements StepScheduler {
   constructor(
@@ -35,33 +24,14 @@ export class EventBridgeStepScheduler implements StepScheduler {
     private readonly options: SequenceSchedulerOptions,
   ) {}
 
-  async schedule(request: { name: string; at: Date; due: SequenceStepDue }): Promise<void> {
-    const { groupName, targetArn, roleArn, deadLetterArn, clock } = this.options;
-    const when = new Date(Math.max(request.at.getTime(), clock.now().getTime() + MIN_LEAD_MS));
-    try {
-      await this.client.send(
-        new CreateScheduleCommand({
-          Name: request.name,
-          GroupName: groupName,
-          Description: `Sequence step: ${request.due.sequenceId} enrolment ${request.due.enrollmentId} step ${request.due.step}`,
-          ScheduleExpression: `at(${when.toISOString().slice(0, 19)})`,
-          ScheduleExpressionTimezone: 'UTC',
-          FlexibleTimeWindow: { Mode: 'OFF' },
-          ActionAfterCompletion: 'DELETE',
-          Target: {
-            Arn: targetArn,
-            RoleArn: roleArn,
-            Input: JSON.stringify(timerEnvelope(SEQUENCE_STEP_DUE, request.due)),
-            DeadLetterConfig: { Arn: deadLetterArn },
-            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
-          },
-        }),
-      );
-    } catch (error) {
-      // Scheduled before (a redelivery of the same step): the first schedule stands.
-      if (error instanceof ConflictException || (error as Error | undefined)?.name === 'ConflictException') return;
-      throw error;
-    }
+  schedule(request: { name: string; at: Date; due: SequenceStepDue }): Promise<void> {
+    const { sequenceId, enrollmentId, step } = request.due;
+    return createOneTimeSchedule(this.client, this.options, {
+      name: request.name,
+      at: request.at,
+      description: `Sequence step: ${sequenceId} enrolment ${enrollmentId} step ${step}`,
+      input: JSON.stringify(timerEnvelope(SEQUENCE_STEP_DUE, request.due)),
+    });
   }
 }
 

@@ -14,10 +14,9 @@
  * - `DELETE /v1/sequences/{id}/enrollments/{conversationId}`: 204; 404 when
  *   the contact has no active enrolment in it.
  */
-import * as z from 'zod';
-import { automationIdParams } from '../../../schemas/automations.js';
 import { pageQuery } from '../../../schemas/common.js';
-import { conversationParams } from '../../../schemas/inbox.js';
+import { automationIdParams } from '../../../schemas/automations.js';
+import { type EnrollmentView, enrollBody, enrollmentPage, enrollmentParams, enrollmentView } from '../../../schemas/sequences.js';
 import { conversationIdOf } from '../../../schemas/whatsapp-ids.js';
 import type { ConversationRef } from '../../core/inbox-ports.js';
 import { type SequenceApiDeps, type StoredEnrollment, cancelEnrollment, enrollByApi, listEnrollments } from '../../core/sequences.js';
@@ -25,27 +24,7 @@ import { defineRoute } from '../router.js';
 
 export type { SequenceApiDeps } from '../../core/sequences.js';
 
-export const enrollBody = z.strictObject({ conversationId: conversationParams.shape.conversationId });
-export const enrollmentParams = automationIdParams.extend(conversationParams.shape);
-
-export const enrollmentView = z.object({
-  enrollmentId: z.string(),
-  sequenceId: z.string(),
-  conversationId: z.string(),
-  whatsapp_phno: z.string(),
-  status: z.enum(['active', 'completed', 'left', 'cancelled']),
-  /** The next step to send (0-based); the step count once every step ran. */
-  nextStep: z.int(),
-  nextDueAt: z.string().nullable(),
-  enrolledAt: z.string(),
-  enrolledBy: z.enum(['keyword', 'api']),
-  /** Each step that ran: `sent` (with its wamid), or why not (`WINDOW_CLOSED`, `QUOTA_EXCEEDED`, `CREDIT_CAP_REACHED`, `TEMPLATE_NOT_APPROVED`, …). */
-  steps: z.array(z.object({ step: z.int(), outcome: z.string(), wamid: z.string().optional(), at: z.string() })),
-  endedAt: z.string().nullable(),
-  /** `replied`, `stop`, `deleted`, `completed`, `sequence missing`, `sequence disabled`, … */
-  endReason: z.string().nullable(),
-});
-export type EnrollmentView = z.infer<typeof enrollmentView>;
+export { enrollBody, enrollmentParams, enrollmentView } from '../../../schemas/sequences.js';
 
 export function enrollmentViewOf(e: StoredEnrollment): EnrollmentView {
   return {
@@ -93,7 +72,7 @@ export const sequenceRoutes = [
     scope: 'account',
     params: automationIdParams,
     query: pageQuery,
-    response: { status: 200, schema: z.object({ items: z.array(enrollmentView), nextCursor: z.string().nullable() }) },
+    response: { status: 200, schema: enrollmentPage },
     handle: async ({ accountId, params, query, deps }) => {
       const page = await listEnrollments(deps, accountId, params.id, { limit: query.limit, cursor: query.cursor });
       return { statusCode: 200, body: { items: page.items.map(enrollmentViewOf), nextCursor: page.nextCursor } };
