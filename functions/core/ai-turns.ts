@@ -27,7 +27,7 @@ import type { AiTurnDue } from '../../schemas/automation-timers.js';
 import type { AiAnswerMeta } from '../../schemas/automations.js';
 import type { AiTurn, AiUnit, HandoffReason, KnowledgeAnswer } from './ai-ports.js';
 import type { StoredAutomation } from './automation-ports.js';
-import { type AiDeps, type AutomationConsumerDeps, REPLY_WINDOW_MS, acquireLock } from './automation-run.js';
+import { type AiDeps, type AutomationConsumerDeps, DecisionInProgress, REPLY_WINDOW_MS, acquireLock } from './automation-run.js';
 import { AppError, NotFound } from './errors.js';
 import { type ConversationRef, SERVICE_WINDOW_MS } from './inbox-ports.js';
 import { billingPeriod, counterLimit } from './plan.js';
@@ -110,6 +110,8 @@ async function answerTurn(base: Omit<Turn, 'current'>): Promise<TurnOutcome> {
     return 'turn: waiting';
   }
   const claim = await ai.state.claimTurn(ref, due.wamid, now, turn.deps.settings.leaseSeconds);
+  // Another run answers it under a lease: the record comes back later, and takes over if that run stopped.
+  if (claim === 'in-progress') throw new DecisionInProgress(due.wamid);
   if (claim !== 'claimed') return `turn: ${claim}`;
 
   const agent = await ai.automations.get(ref.accountId, 'ai-agents', on.aiAgentId);

@@ -263,6 +263,9 @@ describe('AI agents', () => {
     const due = w.turns.queued[0]!.due;
     expect(await w.fireDue()).toBe(1);
     expect(await w.aiUsage()).toBe(1);
+    // Back while the failed run's lease holds: it fails again (retryable), nothing is dropped.
+    expect((await w.consume(timerEnvelope(AI_TURN_DUE, due))).batchItemFailures).toHaveLength(1);
+    expect(w.meta.sent).toHaveLength(0);
     // The queue brings it back once the lease lapsed.
     w.clock.advance(61_000);
     const retry = await w.consume(timerEnvelope(AI_TURN_DUE, due));
