@@ -27,11 +27,11 @@ import type { AiTurnDue } from '../../schemas/automation-timers.js';
 import type { AiAnswerMeta } from '../../schemas/automations.js';
 import type { AiTurn, AiUnit, HandoffReason, KnowledgeAnswer } from './ai-ports.js';
 import type { StoredAutomation } from './automation-ports.js';
-import { type AiDeps, type AutomationConsumerDeps, DecisionInProgress, REPLY_WINDOW_MS, acquireLock } from './automation-run.js';
+import { type AiDeps, type AutomationConsumerDeps, DecisionInProgress, acquireLock, sendAutomaticReply } from './automation-run.js';
 import { AppError, NotFound } from './errors.js';
 import { type ConversationRef, SERVICE_WINDOW_MS } from './inbox-ports.js';
 import { billingPeriod, counterLimit } from './plan.js';
-import { type OutgoingMessage, type ReplyTarget, replyTo } from './replies.js';
+import type { OutgoingMessage, ReplyTarget } from './replies.js';
 import { normalise } from './text-normalise.js';
 
 /** Said to the contact on a handoff when the agent names no message. */
@@ -172,21 +172,12 @@ async function handOff(turn: Turn, agent: StoredAutomation<'ai-agents'>, reason:
 /** An automatic reply through the 10-minute safeguard and the shared send path. */
 async function sendAutomatic(turn: Turn, message: OutgoingMessage, ai?: AiAnswerMeta): Promise<{ outcome: string; wamid?: string }> {
   const { deps, ref, now, target, current } = turn;
-  const bucket = new Date(Math.floor(now.getTime() / REPLY_WINDOW_MS) * REPLY_WINDOW_MS).toISOString();
-  if (!(await deps.state.countReply(ref, bucket, deps.settings.maxRepliesPer10Min))) {
-    await deps.state.flagForAgent(ref, 'RATE_LIMITED: automatic replies', turn.at);
-    return { outcome: 'RATE_LIMITED' };
-  }
-  try {
-    // The window the turn's messages opened: the stored one once the inbox has it, else from the last message's arrival.
-    const stored = await deps.inbox.getConversation(ref);
-    const windowOpenUntil = stored?.windowOpenUntil ?? new Date(Date.parse(current.lastAt) + SERVICE_WINDOW_MS).toISOString();
-    const result = await replyTo(deps, ref, message, { by: 'automation', target, windowOpenUntil, ...(ai ? { ai } : {}) });
-    return result.outcome === 'sent' ? { outcome: 'sent', wamid: result.wamid } : { outcome: result.outcome };
-  } catch (error) {
-    if (!(error instanceof AppError) || error.retryable) throw error;
-    return { outcome: 'SEND_FAILED' };
-  }
+  // The window the turn's messages opened: the stored one once the inbox has it, else from the last message's arrival.
+  const stored = await deps.inbox.getConversation(ref);
+  const windowOpenUntil = stored?.windowOpenUntil ?? new Date(Date.parse(current.lastAt) + SERVICE_WINDOW_MS).toISOString();
+  const sent = await sendAutomaticReply(deps, ref, message, { target, windowOpenUntil, now, ...(ai ? { ai } : {}) });
+  if (sent.outcome === 'RATE_LIMITED') await deps.state.flagForAgent(ref, 'RATE_LIMITED: automatic replies', turn.at);
+  return sent.outcome === 'sent' ? { outcome: 'sent', wamid: sent.wamid } : { outcome: sent.outcome };
 }
 
 async function unitOf(turn: Turn, agent: StoredAutomation<'ai-agents'>): Promise<AiUnit> {

@@ -6,11 +6,11 @@
  */
 import type { AutomationSet, ChatbotSession, OutgoingReply, PlanAction, StoredAutomation } from './automation-ports.js';
 import { optionReplyId } from './automation-engine.js';
-import { type Admitted, type AutomationConsumerDeps, FALLBACK_INTERVAL_MS, LIST_BUTTON_TEXT, REPLY_WINDOW_MS, type RunProgress, SESSION_TTL_MS } from './automation-run.js';
-import { AppError, NotFound } from './errors.js';
+import { type Admitted, type AutomationConsumerDeps, FALLBACK_INTERVAL_MS, LIST_BUTTON_TEXT, type RunProgress, SESSION_TTL_MS, sendAutomaticReply } from './automation-run.js';
+import { NotFound } from './errors.js';
 import { nonEmpty } from './message-content.js';
 import { billingPeriod, counterLimit } from './plan.js';
-import { type OutgoingMessage, replyTo } from './replies.js';
+import type { OutgoingMessage } from './replies.js';
 import { type RenderContext, renderReply, renderText } from './reply-render.js';
 
 /** Carries out one plan's actions in order, recording each outcome in `progress`. */
@@ -205,29 +205,15 @@ export class PlanRun {
     const message = this.render(reply, intro);
     if (!message) return false;
     const shown = previewOf(message);
-    const freeForm = message.type !== 'template';
-    if (freeForm && Date.parse(this.windowOpenUntil) <= this.now.getTime()) {
-      this.progress.replies.push({ outcome: 'WINDOW_CLOSED', preview: shown });
-      return true;
-    }
     const { ref, target } = this.admitted;
-    const bucket = new Date(Math.floor(this.now.getTime() / REPLY_WINDOW_MS) * REPLY_WINDOW_MS).toISOString();
-    if (!(await this.deps.state.countReply(ref, bucket, this.deps.settings.maxRepliesPer10Min))) {
-      this.progress.replies.push({ outcome: 'RATE_LIMITED', preview: shown });
+    const sent = await sendAutomaticReply(this.deps, ref, message, { target, windowOpenUntil: this.windowOpenUntil, now: this.now });
+    this.progress.replies.push(sent.outcome === 'sent' ? { wamid: sent.wamid, outcome: 'sent', preview: shown } : { outcome: sent.outcome, preview: shown });
+    if (sent.outcome === 'RATE_LIMITED') {
       this.progress.notes.push(`more than ${this.deps.settings.maxRepliesPer10Min} automatic replies in 10 minutes: left for an agent`);
       this.progress.halted = true;
       await this.flag('RATE_LIMITED: automatic replies');
-      return true;
     }
-    try {
-      const result = await replyTo(this.deps, ref, message, { by: 'automation', target, windowOpenUntil: this.windowOpenUntil });
-      this.progress.replies.push(result.outcome === 'sent' ? { wamid: result.wamid, outcome: 'sent', preview: shown } : { outcome: result.outcome, preview: shown });
-    } catch (error) {
-      // Throttles and outages pass later (the message comes back); a refusal of this message is its outcome.
-      if (!(error instanceof AppError) || error.retryable) throw error;
-      this.progress.replies.push({ outcome: 'SEND_FAILED', preview: shown });
-      this.progress.notes.push(`a reply was refused: ${error.code}`);
-    }
+    if (sent.outcome === 'SEND_FAILED') this.progress.notes.push(`a reply was refused: ${sent.code}`);
     return true;
   }
 

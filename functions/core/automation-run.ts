@@ -6,16 +6,17 @@
  * (admission, claim, decision), the plan's execution `automation-plan-run.ts`,
  * an AI agent's debounced turn `ai-turns.ts` (docs/automations.md).
  */
-import type { AutomationDecision } from '../../schemas/automations.js';
+import type { AiAnswerMeta, AutomationDecision } from '../../schemas/automations.js';
 import type { AiTurnDue, SequenceStepDue } from '../../schemas/automation-timers.js';
 import type { InboxMessageReceived } from '../../schemas/inbox.js';
 import type { AiAgentState, AiAnswerer, TurnQueue } from './ai-ports.js';
 import type { AutomationRepository, AutomationState, ClaimResult, JudgedMessage, Plan } from './automation-ports.js';
 import { BackendFailure, MalformedRecord } from './backend-failures.js';
+import { AppError } from './errors.js';
 import type { ConversationRef, InboxRepository, StoredContact } from './inbox-ports.js';
 import type { MessageSender } from './messaging.js';
 import type { AccountRepository, Clock, IdGenerator } from './ports.js';
-import type { ReplyTarget } from './replies.js';
+import { type OutgoingMessage, type ReplyTarget, replyTo } from './replies.js';
 import type { SequenceEnrolments } from './sequence-ports.js';
 
 // ------------------------------------------------------------------ model
@@ -177,5 +178,33 @@ export async function acquireLock(deps: AutomationConsumerDeps, ref: Conversatio
     const pause = Math.min(lockWaitMs - waited, Math.ceil(Math.min(400, 20 * 2 ** attempt) * (0.5 + Math.random() / 2)));
     await sleep(pause);
     waited += pause;
+  }
+}
+
+export type AutomaticReply = { outcome: 'sent'; wamid: string } | { outcome: 'WINDOW_CLOSED' | 'RATE_LIMITED' } | { outcome: 'SEND_FAILED'; code: string };
+
+/**
+ * One automatic reply (a plan's send, an AI answer, a handoff message):
+ * nothing free-form outside the window, then the reply safeguard (N per
+ * conversation per 10 minutes), then the one send path of agent replies.
+ * A refusal of this message is its outcome; a throttle or an outage is
+ * thrown, so the record comes back. Flagging a `RATE_LIMITED` conversation
+ * is the caller's.
+ */
+export async function sendAutomaticReply(
+  deps: AutomationConsumerDeps,
+  ref: ConversationRef,
+  message: OutgoingMessage,
+  options: { target: ReplyTarget; windowOpenUntil: string; now: Date; ai?: AiAnswerMeta },
+): Promise<AutomaticReply> {
+  const { target, windowOpenUntil, now } = options;
+  if (message.type !== 'template' && Date.parse(windowOpenUntil) <= now.getTime()) return { outcome: 'WINDOW_CLOSED' };
+  const bucket = new Date(Math.floor(now.getTime() / REPLY_WINDOW_MS) * REPLY_WINDOW_MS).toISOString();
+  if (!(await deps.state.countReply(ref, bucket, deps.settings.maxRepliesPer10Min))) return { outcome: 'RATE_LIMITED' };
+  try {
+    return await replyTo(deps, ref, message, { by: 'automation', target, windowOpenUntil, ...(options.ai ? { ai: options.ai } : {}) });
+  } catch (error) {
+    if (!(error instanceof AppError) || error.retryable) throw error;
+    return { outcome: 'SEND_FAILED', code: error.code };
   }
 }

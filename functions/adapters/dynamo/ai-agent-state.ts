@@ -27,6 +27,7 @@ import type { AddToTurn, AiAgentState, AiConversation, AiTurn, AiUnit, TurnClaim
 import { QuotaExceeded, StaleRead } from '../../core/errors.js';
 import type { ConversationRef } from '../../core/inbox-ports.js';
 import type { Clock } from '../../core/ports.js';
+import { epochSeconds, parts } from './automation-state.js';
 import { writeIf } from './conditional-write.js';
 import * as entities from './entities/index.js';
 import { DynamoLedger, ledgerEntryOf } from './ledger.js';
@@ -37,8 +38,6 @@ import { periodConsume, periodGiveBack } from './transaction-parts.js';
 const MAX_ATTEMPTS = 30;
 
 type Stored = ReturnType<typeof entities.aiAgentConversation.parse>;
-
-const epochSeconds = (at: Date | string | number) => Math.floor(new Date(at).getTime() / 1000);
 
 /** A `releaseUnit` whose `ai:{wamid}` entry does not exist: there is nothing to give back. */
 class NoUnitTaken extends Error {}
@@ -321,8 +320,4 @@ function unitChange(unit: AiUnit, idempotencyKey: string, reason: string) {
     amount: 1,
     period: unit.period,
   };
-}
-
-function parts(ref: ConversationRef) {
-  return { accountId: ref.accountId, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey };
 }

@@ -37,7 +37,8 @@ const CLAIM_RETENTION_SECONDS = 10 * 24 * 60 * 60;
 const SHORT_RETENTION_SECONDS = 24 * 60 * 60;
 const SESSION_IDLE_SECONDS = 24 * 60 * 60;
 
-const epochSeconds = (at: Date | string | number) => Math.floor(new Date(at).getTime() / 1000);
+/** A time as DynamoDB's TTL reads it (epoch seconds). */
+export const epochSeconds = (at: Date | string | number) => Math.floor(new Date(at).getTime() / 1000);
 
 export class DynamoAutomationState implements AutomationRunState {
   private readonly ledger: DynamoLedger;
@@ -322,6 +323,7 @@ export class DynamoAutomationState implements AutomationRunState {
   }
 }
 
-function parts(ref: ConversationRef) {
+/** The key parts of a conversation's automation items (the chatbot session's, the AI agent's). */
+export function parts(ref: ConversationRef) {
   return { accountId: ref.accountId, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey };
 }
