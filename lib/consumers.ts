@@ -15,10 +15,32 @@ export const CONSUMERS = {
     batchSize: 10,
     description: 'Automations: keywords, default actions, chatbots, routes, AI agents, sequences',
   },
+  integration: {
+    handlerDir: 'integration',
+    rule: 'integrations',
+    // Two guarded POSTs a record (each with its own deadline), records of a batch in parallel.
+    timeout: Duration.seconds(60),
+    batchSize: 5,
+    description: "Integrations: the default number's contacts and conversations pushed to the account's integration",
+  },
+  outgoingWebhooks: {
+    handlerDir: 'webhook-dispatch',
+    rule: 'outgoingWebhooks',
+    // Table reads and writes and one SQS send per delivery: no HTTP call happens here (the delivery function makes them).
+    timeout: Duration.seconds(30),
+    batchSize: 10,
+    description: "Outgoing webhooks: the default number's public events become signed deliveries on the delivery queue",
+  },
   broadcast: { handlerDir: 'broadcast', rule: 'broadcast', timeout: Duration.seconds(60), batchSize: 10, description: 'Broadcasts: fan-out to the send queue, metrics, template statuses' },
 } as const satisfies Record<string, { handlerDir: string; rule: RuleName; timeout: Duration; batchSize: number; description: string }>;
 
 export type ConsumerName = keyof typeof CONSUMERS;
+
+/**
+ * The outgoing-webhook delivery function: one attempt per message, each POST with a 10 s deadline, records of a
+ * batch in parallel. The claim lease (`WEBHOOK_CLAIM_LEASE_MS`, 60 s) must outlast a run: keep the timeout under it.
+ */
+export const WEBHOOK_DELIVERY = { handlerDir: 'webhook-delivery', timeout: Duration.seconds(30), batchSize: 10, description: 'Outgoing webhooks: signed POSTs to subscribers through the SSRF guard, retried with backoff' } as const;
 
 /** The broadcast sender: one chunk per invocation, paced to the number's throughput. */
 export const SENDER = { handlerDir: 'sender', timeout: Duration.minutes(5), batchSize: 1, description: 'Broadcast sender: reserves credits per chunk, sends, settles' } as const;

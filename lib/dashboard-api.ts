@@ -1,10 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { type CfnStage, CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type CfnStage, CorsHttpMethod, HttpApi, HttpMethod, HttpStage, type IHttpRouteAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccountRecovery, Mfa, StringAttribute, UserPool, type UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { API_KEY_HEADER, API_KEY_PATH_PREFIX } from '../schemas/api-keys.js';
 import type { AppFunction } from './app-function.js';
 
 export interface DashboardApiProps {
@@ -12,6 +13,11 @@ export interface DashboardApiProps {
   readonly apiFunction: AppFunction;
   /** Meta's webhook function (`functions/webhook`). */
   readonly webhookFunction: AppFunction;
+  /**
+   * The API-key authorizer (`ApiKeyAuthorizer`, lib/api-keys.ts): when given,
+   * `/api/v1/{proxy+}` serves the same API function behind it.
+   */
+  readonly apiKeyAuthorizer?: IHttpRouteAuthorizer;
   /** An external OIDC issuer; when absent a Cognito user pool is created. */
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;
@@ -26,8 +32,10 @@ export interface DashboardApiProps {
 
 /**
  * The HTTP API: `/webhook` (no authorizer: Meta signs its deliveries, the
- * handler verifies) and `/v1/*` behind a JWT authorizer whose claims
- * `custom:accountId` and `custom:role` scope every request.
+ * handler verifies), `/v1/*` behind a JWT authorizer whose claims
+ * `custom:accountId` and `custom:role` scope every request, and `/api/v1/*`,
+ * the same API for API keys, behind the API-key Lambda authorizer (a route
+ * takes one authorizer only, hence the second prefix).
  */
 export class DashboardApi extends Construct {
   public readonly httpApi: HttpApi;
@@ -72,7 +80,7 @@ export class DashboardApi extends Construct {
       description: 'WhatsApp multi-number backend: Meta webhook and dashboard API',
       createDefaultStage: false,
       corsPreflight: {
-        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-account-id'],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-account-id', API_KEY_HEADER],
         allowMethods: [CorsHttpMethod.ANY],
         allowOrigins: ['*'],
         maxAge: Duration.hours(1),
@@ -102,6 +110,9 @@ export class DashboardApi extends Construct {
     }
     const api = new HttpLambdaIntegration('Api', props.apiFunction.fn);
     this.httpApi.addRoutes({ path: '/v1/{proxy+}', methods: [HttpMethod.ANY], integration: api, authorizer });
+    if (props.apiKeyAuthorizer) {
+      this.httpApi.addRoutes({ path: `${API_KEY_PATH_PREFIX}/v1/{proxy+}`, methods: [HttpMethod.ANY], integration: api, authorizer: props.apiKeyAuthorizer });
+    }
 
     new CfnOutput(this, 'WebhookUrl', { value: `${this.httpApi.apiEndpoint}/webhook` });
     new CfnOutput(this, 'ApiUrl', { value: `${this.httpApi.apiEndpoint}/v1` });

@@ -7,6 +7,7 @@ import { DataTable } from './data-table.js';
 import { DeferredSends } from './deferred-sends.js';
 import { DurableQueue } from './durable-queue.js';
 import { EventRouting } from './event-routing.js';
+import { OutgoingWebhookQueue } from './outgoing-webhooks.js';
 import { WhatsAppSecrets } from './secrets.js';
 import { SequenceSchedules } from './sequence-schedules.js';
 
@@ -25,6 +26,8 @@ export class StatefulStack extends Stack {
   /** The schedule group, role and DLQ of sequence steps: due steps go to the automation queue. */
   public readonly sequenceSchedules: SequenceSchedules;
   public readonly secrets: WhatsAppSecrets;
+  /** The outgoing-webhook delivery queue (one message per attempt) and its DLQ. */
+  public readonly outgoingWebhooks: OutgoingWebhookQueue;
 
   constructor(scope: Construct, id: string, props: StackProps & { readonly config: StageConfig }) {
     super(scope, id, props);
@@ -49,6 +52,7 @@ export class StatefulStack extends Stack {
     this.deferredSends = new DeferredSends(this, 'DeferredSends', { sendQueue: this.sendQueue.queue, prefix: `whatsapp-${config.stage}`, retain });
     this.sequenceSchedules = new SequenceSchedules(this, 'SequenceSchedules', { automationQueue: this.queues.automation.queue, prefix: `whatsapp-${config.stage}`, retain });
     this.secrets = new WhatsAppSecrets(this, 'Secrets', { prefix: `whatsapp-${config.stage}` });
+    this.outgoingWebhooks = new OutgoingWebhookQueue(this, 'OutgoingWebhooks');
   }
 }
 

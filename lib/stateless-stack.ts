@@ -1,11 +1,13 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { bindFoundationModel } from './ai-model.js';
+import { ApiKeyAuthorizer } from './api-keys.js';
 import { AppFunction } from './app-function.js';
 import { type StageConfig, isDevStage } from './config.js';
 import { CONSUMERS, SENDER } from './consumers.js';
 import { DashboardApi } from './dashboard-api.js';
 import { Observability } from './observability.js';
+import { OutgoingWebhookDelivery } from './outgoing-webhooks.js';
 import { QueueConsumer } from './queue-consumer.js';
 import type { StatefulStack } from './stateful-stack.js';
 
@@ -86,6 +88,8 @@ export class StatelessStack extends Stack {
     // A sequence's template step is priced by the same rate card as a broadcast message.
     for (const [name, value] of Object.entries(creditsEnv)) consumers.automation.handler.fn.addEnvironment(name, value);
     consumers.broadcast.handler.bindTable(table).bindBus(bus).bindQueue(stateful.sendQueue.queue, 'SEND_QUEUE_URL');
+    // Integrations read the account's integration and default number, and sign pushes with the webhooks' master key.
+    consumers.integration.handler.bindTable(table, 'read').bindSecret('WEBHOOK_SIGNING_KEY', secrets.webhookSigningKey);
 
     // Each invocation sends one chunk at ≤ PER_INVOCATION_RATE msg/s; reserved concurrency caps the sum at the number's throughput.
     const senderConcurrency = Math.max(1, Math.ceil(config.throughputPerSecond / PER_INVOCATION_RATE));
@@ -107,9 +111,23 @@ export class StatelessStack extends Stack {
     // Rounds the portfolio's messaging limit defers are scheduled back onto the send queue.
     stateful.deferredSends.bindScheduler(sender.handler, stateful.sendQueue.queue);
 
+    // Outgoing webhooks: the dispatcher (a bus consumer above) queues deliveries; the delivery function (no VPC) POSTs them.
+    const outgoingWebhooks = new OutgoingWebhookDelivery(this, 'OutgoingWebhooks', {
+      queue: stateful.outgoingWebhooks.delivery,
+      table,
+      signingKey: secrets.webhookSigningKey,
+      dispatcher: consumers.outgoingWebhooks.handler,
+      api: apiFunction,
+      retainLogs,
+    });
+
+    // API keys: /api/v1/* behind a Lambda authorizer that verifies x-api-key (lib/api-keys.ts).
+    const apiKeys = new ApiKeyAuthorizer(this, 'ApiKeys', { table, retainLogs });
+
     this.api = new DashboardApi(this, 'Api', {
       apiFunction,
       webhookFunction,
+      apiKeyAuthorizer: apiKeys.authorizer,
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
       retainUserPool: !isDevStage(config),
@@ -118,16 +136,20 @@ export class StatelessStack extends Stack {
     this.functions = {
       api: apiFunction,
       webhook: webhookFunction,
+      authorizer: apiKeys.authorizerFunction,
       inbox: consumers.inbox.handler,
       automation: consumers.automation.handler,
       broadcast: consumers.broadcast.handler,
+      integration: consumers.integration.handler,
       sender: sender.handler,
+      webhookDispatch: consumers.outgoingWebhooks.handler,
+      webhookDelivery: outgoingWebhooks.consumer.handler,
     };
 
     new Observability(this, 'Observability', {
       stage: config.stage,
       functions: this.functions,
-      queues: { ...stateful.queues, send: stateful.sendQueue },
+      queues: { ...stateful.queues, send: stateful.sendQueue, webhookDelivery: stateful.outgoingWebhooks.delivery },
       deadLetterQueues: { deferredSends: stateful.deferredSends.dlq, sequenceSteps: stateful.sequenceSchedules.dlq },
       httpApi: this.api.httpApi,
       alarmEmail: config.alarmEmail,

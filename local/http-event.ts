@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 
 /** Past this much a too-large body is no longer read to its end: the connection is cut instead. */
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
@@ -37,7 +37,11 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   });
 }
 
-export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, claims?: Record<string, string>): APIGatewayProxyEventV2 {
+/**
+ * `claims`: a verified token's, as the JWT authorizer passes them; `keyContext`:
+ * the API-key authorizer's context, as a Lambda authorizer passes it.
+ */
+export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, claims?: Record<string, string>, keyContext?: Record<string, unknown>): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -70,8 +74,28 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, claims?: R
       time: now.toISOString(),
       timeEpoch: now.getTime(),
       ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
+      ...(keyContext ? { authorizer: { lambda: keyContext } } : {}),
     },
   } as APIGatewayProxyEventV2;
+}
+
+/** The REQUEST event a Lambda authorizer (payload 2.0) receives for this request, `identitySource` its one header. */
+export function toAuthorizerEvent(req: IncomingMessage, identityHeader: string): APIGatewayRequestAuthorizerEventV2 {
+  const event = toApiGatewayEvent(req, Buffer.alloc(0));
+  const identity = event.headers[identityHeader];
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:local:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+    identitySource: identity === undefined ? [] : [identity],
+    routeKey: '$default',
+    rawPath: event.rawPath,
+    rawQueryString: event.rawQueryString,
+    cookies: [],
+    headers: event.headers,
+    queryStringParameters: event.queryStringParameters,
+    requestContext: event.requestContext,
+  };
 }
 
 export function lambdaContext(functionName: string): Context {

@@ -11,10 +11,12 @@ import { LocalStepTimers } from '../functions/adapters/local/step-timers.js';
 import { SEQUENCE_STEP_DUE, timerEnvelope } from '../schemas/automation-timers.js';
 import { LocalBus, type LocalBusOptions } from '../functions/adapters/local/event-bus.js';
 import { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
+import { LocalWebhookDeliveryQueue } from '../functions/adapters/local/webhook-delivery-queue.js';
 import { type ApiReferenceHandler, apiReference } from './api-reference.js';
 import { type LocalAuth, createLocalAuth, tokenRequest } from './auth.js';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
-import { lambdaContext, readBody, sendJson, toApiGatewayEvent, writeResult } from './http-event.js';
+import { lambdaContext, readBody, sendJson, toApiGatewayEvent, toAuthorizerEvent, writeResult } from './http-event.js';
+import { API_KEY_HEADER, API_KEY_PATH_PREFIX } from '../schemas/api-keys.js';
 import { type GraphSimulator, startGraphSimulator, tableNumberLookup } from './graph-simulator.js';
 
 /** The local defaults (README, "npm start options"); environment variables override them. */
@@ -24,6 +26,8 @@ export const LOCAL_DEFAULTS = {
   WHATSAPP_VERIFY_TOKEN: 'local-verify-token',
   WHATSAPP_ACCESS_TOKEN: 'local-access-token',
   TABLE_NAME: 'whatsapp-local',
+  /** Outgoing webhooks' master key: subscription secrets are derived from it (a Secrets Manager secret in AWS). */
+  WEBHOOK_SIGNING_KEY: 'local-webhook-signing-key',
 } as const;
 
 export interface LocalRuntimeOptions {
@@ -49,6 +53,8 @@ export interface LocalRuntime {
   sendQueue: LocalSendQueue;
   /** Deferred broadcast rounds waiting for the messaging limit (EventBridge Scheduler in AWS). */
   scheduler: LocalDeferredScheduler;
+  /** Outgoing webhooks' delivery queue (in-process SQS): one message per attempt, delayed by the backoff. */
+  webhookQueue: LocalWebhookDeliveryQueue;
   stop(): Promise<void>;
 }
 
@@ -64,6 +70,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       WHATSAPP_APP_SECRET: process.env.WHATSAPP_APP_SECRET ?? LOCAL_DEFAULTS.WHATSAPP_APP_SECRET,
       WHATSAPP_VERIFY_TOKEN: process.env.WHATSAPP_VERIFY_TOKEN ?? LOCAL_DEFAULTS.WHATSAPP_VERIFY_TOKEN,
       WHATSAPP_ACCESS_TOKEN: process.env.WHATSAPP_ACCESS_TOKEN ?? LOCAL_DEFAULTS.WHATSAPP_ACCESS_TOKEN,
+      WEBHOOK_SIGNING_KEY: process.env.WEBHOOK_SIGNING_KEY ?? LOCAL_DEFAULTS.WEBHOOK_SIGNING_KEY,
       TABLE_NAME: process.env.TABLE_NAME ?? LOCAL_DEFAULTS.TABLE_NAME,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -91,6 +98,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // The in-process bus behind the rules (inbox, broadcast), and the send queue the sender takes one chunk at a time from.
     const bus = new LocalBus({ ...options.bus, log });
     const sendQueue = new LocalSendQueue({ log });
+    const webhookQueue = new LocalWebhookDeliveryQueue({ log });
     // Deferred rounds: timers onto the send queue, kept in the persist folder across restarts.
     const scheduler = new LocalDeferredScheduler(sendQueue, { log, ...(options.persistDir ? { file: join(options.persistDir, 'deferred-sends.json') } : {}) });
     // Sequence steps: timers onto the automation rule's queue (EventBridge Scheduler in AWS), kept across restarts too.
@@ -98,12 +106,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       log,
       ...(options.persistDir ? { file: join(options.persistDir, 'sequence-steps.json') } : {}),
     });
-    const { api, webhook } = wireLocalFunctions({
+    const { api, webhook, authorizer, integrationSink } = wireLocalFunctions({
       table: { tableName: env.TABLE_NAME, endpoint: dynamo.endpoint, region: env.AWS_REGION },
       bus,
       sendQueue,
       scheduler,
       stepTimers,
+      webhookQueue,
       settings: { ...process.env, ...env },
     });
 
@@ -158,6 +167,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         sendJson(res, 200, { items: sendQueue.deadLetters() });
         return;
       }
+      if (path === '/local/webhook-deliveries/dead-letters' && req.method === 'GET') {
+        sendJson(res, 200, { items: webhookQueue.deadLetters() });
+        return;
+      }
       if (path === '/local/scheduler' && req.method === 'GET') {
         sendJson(res, 200, { items: scheduler.list() });
         return;
@@ -166,12 +179,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         sendJson(res, 200, { items: stepTimers.list() });
         return;
       }
+      if (path === '/local/integrations/events' && req.method === 'GET') {
+        sendJson(res, 200, { items: integrationSink.recorded() });
+        return;
+      }
       if (path === '/local/.well-known/jwks.json') {
         sendJson(res, 200, auth.jwks);
         return;
       }
       if (path === '/webhook') {
         writeResult(res, await webhook(toApiGatewayEvent(req, body), lambdaContext('webhook')));
+        return;
+      }
+      // The API with an API key: as behind the HTTP API's Lambda authorizer (the same handler), with AWS's 401 and 403.
+      if (path.startsWith(`${API_KEY_PATH_PREFIX}/`)) {
+        if (req.headers[API_KEY_HEADER] === undefined) {
+          sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: `Send the API key in the ${API_KEY_HEADER} header.` } });
+          return;
+        }
+        const decision = await authorizer(toAuthorizerEvent(req, API_KEY_HEADER), lambdaContext('authorizer'));
+        if (!decision.isAuthorized) {
+          sendJson(res, 403, { error: { code: 'FORBIDDEN', message: 'The API key is not valid (unknown or deleted).' } });
+          return;
+        }
+        writeResult(res, await api(toApiGatewayEvent(req, body, undefined, decision.context), lambdaContext('api')));
         return;
       }
       // The dashboard API: as behind the HTTP API's JWT authorizer, a missing or bad token never reaches the handler.
@@ -204,13 +235,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       bus,
       sendQueue,
       scheduler,
+      webhookQueue,
       async stop() {
         // Queued deliveries are dropped; the batches already with a consumer finish while the table is still up.
         scheduler.stop();
         stepTimers.stop();
         bus.stop();
         sendQueue.stop();
-        await Promise.all([bus.drain(), sendQueue.drain()]);
+        webhookQueue.stop();
+        await Promise.all([bus.drain(), sendQueue.drain(), webhookQueue.drain()]);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -82,11 +82,27 @@ export const assignBody = z.strictObject({
   userId: entityId.optional().meta({ description: 'A user of the account to hand the conversation to; without, any earlier one is cleared.' }),
 });
 
+/** The latest click-to-WhatsApp ad that brought the user (default number only); Meta's ad fields, null where it gave none. */
+export const adReferralView = z.object({
+  sourceId: z.string().nullable().meta({ description: 'The ad (or post) id: Meta\'s `source_id`.' }),
+  sourceType: z.string().nullable().meta({ description: '`ad` or `post`.' }),
+  sourceUrl: z.string().nullable(),
+  headline: z.string().nullable(),
+  body: z.string().nullable(),
+  mediaType: z.string().nullable(),
+  ctwaClid: z.string().nullable().meta({ description: 'The click id, for conversion reporting to Meta.' }),
+  at: z.string().meta({ description: 'When the user sent the message that carried the referral.' }),
+  wamid: z.string(),
+});
+
 export const contactView = z.object({
   waId: z.string().nullable().meta({ description: 'Canonical digits of the user\'s number; null for a username-only user known by BSUID.' }),
   userId: z.string().optional().meta({ description: 'Meta\'s business-scoped user id (BSUID), when given.' }),
   name: z.string().nullable(),
-  attributes: z.looseObject({ whatsapp_phno: z.string() }),
+  attributes: z.looseObject({ whatsapp_phno: z.string() }).meta({
+    description:
+      'Always `whatsapp_phno`; on the default number, after a click-to-WhatsApp ad, the latest click\'s `ctwa_source_id`, `ctwa_source_type`, `ctwa_source_url`, `ctwa_headline`, `ctwa_clid` and `ctwa_at`.',
+  }),
   firstSeenAt: z.string(),
   lastSeenAt: z.string(),
 });
@@ -108,12 +124,32 @@ export const conversationView = z.object({
     .object({ reason: z.string(), at: z.string() })
     .nullable()
     .meta({ description: 'Set when an automation left the conversation for an agent (why, and since when); cleared by an agent\'s reply.' }),
+  adReferral: adReferralView.nullable().meta({ description: 'The latest click-to-WhatsApp ad referral on the default number; null on additional numbers.' }),
+  freeEntryUntil: z
+    .string()
+    .nullable()
+    .meta({ description: 'Until when messages to the user from this number are free (Meta\'s 72-hour free entry point window after an ad click).' }),
 });
 
 export const MESSAGE_STATUSES = ['received', 'accepted', 'sent', 'delivered', 'read', 'failed'] as const;
 /** A stored message's status, as the inbox shows it. */
 export const inboxMessageStatus = z.enum(MESSAGE_STATUSES);
 export type MessageStatus = z.infer<typeof inboxMessageStatus>;
+
+/** A catalog order's items; prices converted from Meta's decimals to integer micros of the item's currency. */
+export const orderView = z.object({
+  catalogId: z.string(),
+  text: z.string().optional(),
+  items: z.array(
+    z.object({
+      productRetailerId: z.string(),
+      quantity: z.number(),
+      itemPriceMicros: z.int().optional().meta({ description: 'Meta\'s `item_price` (a decimal) in integer micros of `currency`.' }),
+      currency: z.string().optional(),
+    }),
+  ),
+  totals: z.array(z.object({ currency: z.string(), amountMicros: z.int() })).meta({ description: 'Per currency, quantity × price of the priced items.' }),
+});
 
 export const messageView = z.object({
   wamid: z.string(),
@@ -125,6 +161,11 @@ export const messageView = z.object({
   error: z.object({ code: z.number().nullable(), title: z.string().nullable() }).optional(),
   automation: automationDecision.optional().meta({ description: 'On an inbound message: what the automations decided for it, and why.' }),
   ai: aiAnswerMeta.optional().meta({ description: "On an AI agent's answer: the agent, the knowledge passages it used, and the messages it answers." }),
+  order: orderView.optional().meta({ description: 'On an inbound `order` message: the catalog order\'s items.' }),
+  product: z
+    .object({ catalogId: z.string(), productRetailerId: z.string() })
+    .optional()
+    .meta({ description: 'On an inbound message sent from a catalog product: the product it asks about.' }),
 });
 
 export const replyAccepted = z.object({ wamid: z.string() });

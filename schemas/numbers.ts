@@ -80,6 +80,9 @@ export const numberList = z.object({ items: z.array(numberView) });
 
 export const catalogView = z.object({ whatsapp_phno: z.string(), catalogId: z.string() });
 
+/** The default number's catalog binding: `catalogId` null until one is bound (a new default starts without). */
+export const catalogBindingView = z.object({ whatsapp_phno: z.string(), catalogId: z.string().nullable() });
+
 export const mergeView = z.object({
   sourceAccountId: z.string(),
   targetAccountId: z.string(),

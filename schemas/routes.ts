@@ -15,6 +15,7 @@
 import { broadcastRequestedContract as broadcastRequested } from './events/broadcast-requested.js';
 import { messageReceivedContract as messageReceived } from './events/message-received.js';
 import { messageStatusUpdatedContract as messageStatusUpdated } from './events/message-status-updated.js';
+import { numberUpdatedContract as numberUpdated } from './events/number-updated.js';
 import { templateStatusUpdatedContract as templateStatusUpdated } from './events/template-status-updated.js';
 
 export type PatternLeaf = string | number | boolean | null | { exists: boolean } | { prefix: string };
@@ -35,6 +36,24 @@ export const RULES = {
   automation: {
     source: [messageReceived.source],
     'detail-type': [messageReceived.detailType],
+  },
+  /**
+   * Integrations: messages received on the default number become contact and conversation records. Every number's
+   * messages reach the consumer, which asks the account's default marker: the webhook's `isDefaultNumber` comes from
+   * a route cached up to a minute, so a number promoted to default would be filtered out here meanwhile.
+   */
+  integrations: {
+    source: [messageReceived.source],
+    'detail-type': [messageReceived.detailType],
+  },
+  /**
+   * Outgoing webhooks (docs/outgoing-webhooks.md): the public events of every number reach the dispatcher, which
+   * delivers only the account's current default number's. Not filtered on `isDefaultNumber`, for the reason the
+   * integrations rule gives: that flag comes from a route the webhook caches, and a promoted default would be lost.
+   */
+  outgoingWebhooks: {
+    source: [messageReceived.source],
+    'detail-type': [messageReceived.detailType, messageStatusUpdated.detailType, templateStatusUpdated.detailType, numberUpdated.detailType],
   },
   /** Broadcasts: the API's send command, then their metrics (statuses of their messages, replies) and template fan-out. */
   broadcast: {

@@ -1,11 +1,15 @@
 /**
- * Who is calling. In AWS the HTTP API's JWT authorizer has verified the token
- * and hands us its claims; the local runtime verifies its own tokens and
- * passes the same claims the same way. Either way the handler only reads
- * `requestContext.authorizer.jwt.claims`.
+ * Who is calling (docs/architecture.md, "Auth model"). In AWS the HTTP API
+ * has verified the caller before the function runs: on `/v1/…` its JWT
+ * authorizer hands us the token's claims (`requestContext.authorizer.jwt`),
+ * on `/api/v1/…` the API-key authorizer (`functions/authorizer/`) hands us
+ * its context (`requestContext.authorizer.lambda`). The local runtime
+ * verifies both itself and passes the same shapes the same way.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { apiKeyAuthorizerContext } from '../../schemas/api-keys.js';
 import { role as roleSchema, type Role } from '../../schemas/common.js';
+import { API_KEY_ROLE } from '../core/api-keys.js';
 import { Forbidden, Unauthenticated } from '../core/errors.js';
 
 export interface Principal {
@@ -13,6 +17,10 @@ export interface Principal {
   role: Role;
   /** The account the token belongs to; support staff may have none. */
   accountId?: string;
+  /** A dashboard token (JWT) or an API key. */
+  via: 'jwt' | 'apiKey';
+  /** The API key's id, for a request made with one. */
+  keyId?: string;
 }
 
 /** `support` ⊃ `owner` ⊃ `admin` ⊃ `agent`. */
@@ -20,14 +28,30 @@ const RANK: Record<Role, number> = { agent: 1, admin: 2, owner: 3, support: 4 };
 
 type JwtClaims = Record<string, string | number | boolean | string[]>;
 
+interface Authorizers {
+  jwt?: { claims?: JwtClaims };
+  lambda?: Record<string, unknown>;
+}
+
 export function principalOf(event: APIGatewayProxyEventV2): Principal {
-  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: JwtClaims } } }).authorizer?.jwt?.claims;
+  const authorizer = (event.requestContext as { authorizer?: Authorizers }).authorizer;
+  if (authorizer?.lambda) return keyPrincipal(authorizer.lambda);
+  const claims = authorizer?.jwt?.claims;
   if (!claims) throw new Unauthenticated();
   const role = roleSchema.safeParse(claims['custom:role']);
   if (!role.success) throw new Forbidden('The token carries no known role.');
   const accountId = typeof claims['custom:accountId'] === 'string' && claims['custom:accountId'] ? claims['custom:accountId'] : undefined;
   if (!accountId && role.data !== 'support') throw new Forbidden('The token is not bound to an account.');
-  return { subject: String(claims.sub ?? 'unknown'), role: role.data, accountId };
+  return { subject: String(claims.sub ?? 'unknown'), role: role.data, accountId, via: 'jwt' };
+}
+
+/** The API-key authorizer's context; a key never acts above `admin`, whatever the context says. */
+function keyPrincipal(context: Record<string, unknown>): Principal {
+  const parsed = apiKeyAuthorizerContext.safeParse(context);
+  if (!parsed.success) throw new Unauthenticated('The API key was not accepted.');
+  const { accountId, keyId } = parsed.data;
+  const role = RANK[parsed.data.role] > RANK[API_KEY_ROLE] ? API_KEY_ROLE : parsed.data.role;
+  return { subject: `apiKey:${keyId}`, role, accountId, via: 'apiKey', keyId };
 }
 
 export function requireRole(principal: Principal, minimum: Role): void {

@@ -14,6 +14,7 @@ const ERROR_STATUSES: Record<string, string> = {
   '404': 'NOT_FOUND (also for another account’s resources)',
   '409': 'A rule refused the change: QUOTA_EXCEEDED, NUMBER_ALREADY_CONNECTED, WINDOW_CLOSED, REQUEST_IN_PROGRESS, …',
   '422': 'IDEMPOTENCY_KEY_REUSED (the same Idempotency-Key with another body), or WhatsApp refused the message',
+  '429': 'MESSAGING_LIMIT_REACHED: the portfolio messaging limit has no room for this user now (error.resumesAt)',
   '503': 'SERVICE_BUSY or WhatsApp throttling/unavailable: safe to retry',
 };
 

@@ -1,16 +1,21 @@
 /**
  * The dashboard API's router: a table of routes, each declaring its method,
- * path, minimum role, zod schemas and one core call. The router does the rest
- * for every route alike: auth, account scoping, validation, `Idempotency-Key`
- * replay and error mapping. The OpenAPI document is generated from the same
- * table (`openapi.ts`).
+ * path, minimum role, whether API keys may call it, zod schemas and one core
+ * call. The router does the rest for every route alike: auth, account
+ * scoping, validation, `Idempotency-Key` replay and error mapping. The
+ * OpenAPI document is generated from the same table (`openapi.ts`).
+ *
+ * Requests made with an API key arrive on `/api/v1/…` (the HTTP API's second
+ * route, behind the API-key authorizer): the prefix is cut here, in one
+ * place, and the same table serves them (docs/architecture.md, "Auth model").
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
+import { API_KEY_PATH_PREFIX } from '../../schemas/api-keys.js';
 import type { Role } from '../../schemas/common.js';
 import { entityId } from '../../schemas/common.js';
-import { AppError, IdempotencyKeyReused, MethodNotAllowed, NotFound, RequestInProgress, ValidationFailed } from '../core/errors.js';
+import { AppError, Forbidden, IdempotencyKeyReused, MethodNotAllowed, NotFound, RequestInProgress, Unauthenticated, ValidationFailed } from '../core/errors.js';
 import type { IdempotencyStore } from '../core/ports.js';
 import { type Principal, principalOf, requireRole } from './auth.js';
 import { type HttpResponse, errorResponse, header, json, jsonBody, validate } from '../commons/http.js';
@@ -45,11 +50,28 @@ export interface Route<D> {
   role: Role;
   /** `account`: acts on one account; `platform`: operator routes that name accounts themselves. */
   scope: 'account' | 'platform';
+  /**
+   * API keys may call it (with `/api/v1/…`), acting as `admin` at most and on
+   * the default number only: the handler asks `requireNumberForCaller` /
+   * `numberFilterForCaller`. Any other route answers a key 403 `FORBIDDEN`.
+   * @default false
+   */
+  apiKey?: boolean;
+  /**
+   * Top-level fields of the answer shown once (a created key, a secret):
+   * left out of the record an `Idempotency-Key` replays, so they are never stored.
+   */
+  shownOnce?: readonly string[];
   body?: z.ZodType;
   query?: z.ZodType;
   params?: z.ZodType;
   /** Success status and answer shape, for the OpenAPI document. */
   response?: { status: number; schema?: z.ZodType };
+  /**
+   * `self`: the route makes a retried `Idempotency-Key` safe on its own (an id derived from the key) and the
+   * router stores no response for it: for answers that show a secret once, which must not sit in the table.
+   */
+  idempotency?: 'self';
   handle(ctx: RouteContext<any, any, any, D>): Promise<RouteResult>;
 }
 
@@ -94,7 +116,7 @@ export function createRouter<D extends RouterDeps>(routes: Route<D>[], deps: D, 
   return async function handle(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     try {
       const method = event.requestContext.http.method.toUpperCase();
-      const path = event.rawPath ?? event.requestContext.http.path;
+      const { path, viaKeyPath } = routedPath(event.rawPath ?? event.requestContext.http.path);
       const candidates = compiled.filter((c) => c.pattern.test(path));
       if (candidates.length === 0) throw new NotFound(`The route ${path}`);
       const match = candidates.find((c) => c.route.method === method);
@@ -102,7 +124,7 @@ export function createRouter<D extends RouterDeps>(routes: Route<D>[], deps: D, 
       const rawParams = Object.fromEntries(
         match.paramNames.map((name, i) => [name, decodeURIComponent(match.pattern.exec(path)![i + 1]!)]),
       );
-      return await dispatch(match.route, event, rawParams, deps);
+      return await dispatch(match.route, event, rawParams, deps, { path, viaKeyPath });
     } catch (error) {
       const response = errorResponse(error);
       if (response.statusCode >= 500) options.onUnexpectedError?.(error, event);
@@ -111,8 +133,25 @@ export function createRouter<D extends RouterDeps>(routes: Route<D>[], deps: D, 
   };
 }
 
-async function dispatch<D extends RouterDeps>(route: Route<D>, event: APIGatewayProxyEventV2, rawParams: Record<string, string>, deps: D): Promise<HttpResponse> {
+/** `/api/v1/…` is `/v1/…` asked with an API key. */
+function routedPath(rawPath: string): { path: string; viaKeyPath: boolean } {
+  const viaKeyPath = rawPath.startsWith(`${API_KEY_PATH_PREFIX}/v1/`);
+  return { path: viaKeyPath ? rawPath.slice(API_KEY_PATH_PREFIX.length) : rawPath, viaKeyPath };
+}
+
+async function dispatch<D extends RouterDeps>(
+  route: Route<D>,
+  event: APIGatewayProxyEventV2,
+  rawParams: Record<string, string>,
+  deps: D,
+  routed: { path: string; viaKeyPath: boolean },
+): Promise<HttpResponse> {
   const principal = principalOf(event);
+  // Each authorizer guards its own prefix; a mismatch means a request reached us around it.
+  if (routed.viaKeyPath !== (principal.via === 'apiKey')) {
+    throw new Unauthenticated(routed.viaKeyPath ? 'Send an API key (x-api-key) to /api/v1/….' : 'API keys call /api/v1/…; /v1/… needs a dashboard token.');
+  }
+  if (principal.via === 'apiKey' && !route.apiKey) throw new Forbidden('This route needs a dashboard token; an API key may not call it.');
   requireRole(principal, route.role);
   const params = route.params ? validate(route.params, rawParams, 'path') : rawParams;
   const accountId = resolveAccount(route, principal, event, params as Record<string, unknown>);
@@ -120,8 +159,9 @@ async function dispatch<D extends RouterDeps>(route: Route<D>, event: APIGateway
   const body = route.body ? validate(route.body, jsonBody(event), 'body') : undefined;
 
   const suppliedKey = header(event, 'idempotency-key');
-  const idempotent = route.method === 'POST' && suppliedKey !== undefined;
-  if (idempotent && !/^[\w\-.:]{1,200}$/.test(suppliedKey)) {
+  const keyed = route.method === 'POST' && suppliedKey !== undefined;
+  const idempotent = keyed && route.idempotency !== 'self';
+  if (keyed && !/^[\w\-.:]{1,200}$/.test(suppliedKey)) {
     throw new ValidationFailed([{ path: ['header', 'Idempotency-Key'], message: 'Use 1 to 200 letters, digits, -, _, . or :.', code: 'invalid_format' }]);
   }
   const ctx: RouteContext<unknown, unknown, unknown, D> = {
@@ -139,7 +179,7 @@ async function dispatch<D extends RouterDeps>(route: Route<D>, event: APIGateway
   // Keys are scoped per account (or per operator) so two tenants never share one.
   const scope = accountId || `platform:${principal.subject}`;
   const fingerprint = createHash('sha256')
-    .update(`${route.method} ${event.rawPath}\n${event.body ?? ''}`)
+    .update(`${route.method} ${routed.path}\n${event.body ?? ''}`)
     .digest('hex');
   const claim = await deps.idempotency.claim(scope, suppliedKey, fingerprint);
   if (claim.state !== 'claimed') {
@@ -150,7 +190,7 @@ async function dispatch<D extends RouterDeps>(route: Route<D>, event: APIGateway
   }
   try {
     const result = toHttp(await route.handle(ctx));
-    await deps.idempotency.complete(scope, suppliedKey, { statusCode: result.statusCode, body: result.body ? JSON.parse(result.body) : undefined });
+    await deps.idempotency.complete(scope, suppliedKey, { statusCode: result.statusCode, body: result.body ? withoutShownOnce(route, JSON.parse(result.body)) : undefined });
     return result;
   } catch (error) {
     // A refusal (4xx) is the answer to this request and is replayed; a failure (5xx) may be retried with the same key.
@@ -181,6 +221,12 @@ function resolveAccount(route: Route<unknown>, principal: Principal, event: APIG
     ]);
   }
   return parsed.data;
+}
+
+/** The answer as replays see it: the fields shown once are not kept. */
+function withoutShownOnce(route: Route<unknown>, body: unknown): unknown {
+  if (!route.shownOnce?.length || typeof body !== 'object' || body === null) return body;
+  return Object.fromEntries(Object.entries(body).filter(([field]) => !route.shownOnce!.includes(field)));
 }
 
 function toHttp(result: RouteResult): HttpResponse {

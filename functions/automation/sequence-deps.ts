@@ -12,6 +12,7 @@ import type { RateCard } from '../../schemas/rate-card.js';
 import { DynamoAccountRepository } from '../adapters/dynamo/account-repository.js';
 import { DynamoAutomationRepository } from '../adapters/dynamo/automation-repository.js';
 import { DynamoInboxRepository } from '../adapters/dynamo/inbox-repository.js';
+import { DynamoMessagingLimitStore } from '../adapters/dynamo/messaging-limit-store.js';
 import { DynamoNumberRepository } from '../adapters/dynamo/number-repository.js';
 import { DynamoQuotaStore } from '../adapters/dynamo/quota-store.js';
 import { DynamoSequenceStore } from '../adapters/dynamo/sequence-store.js';
@@ -46,6 +47,7 @@ export function createSequenceDeps(doc: DynamoDBDocumentClient, tableName: strin
     numbers: new DynamoNumberRepository(doc, tableName, clock),
     templates: new DynamoTemplateRepository(doc, tableName),
     credits: new DynamoQuotaStore(doc, tableName, clock),
+    messagingLimits: new DynamoMessagingLimitStore(doc, tableName, clock),
     rateCard: wiring.rateCard ?? EXAMPLE_RATE_CARD,
     clock,
     ids: timeOrderedIds,

@@ -212,3 +212,28 @@ export type AutomationConfig = z.infer<typeof automationSchema>;
 export function automationConfig(env: NodeJS.ProcessEnv = process.env): AutomationConfig {
   return parseConfig(automationSchema, env);
 }
+
+/**
+ * Outgoing webhooks (docs/outgoing-webhooks.md): the delivery queue (`bindQueue` sets its URL on the API, the
+ * dispatcher and the delivery function; absent in the local runtime, which queues in-process), its DLQ (the
+ * delivery function only) and the retry schedule.
+ */
+const webhookDeliverySchema = z.object({
+  WEBHOOK_DELIVERY_QUEUE_URL: z.url().optional(),
+  WEBHOOK_DELIVERY_DLQ_URL: z.url().optional(),
+  /** Attempts per round before a delivery fails and is dead-lettered. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** Backoff base: attempt n waits uniform [0, min(max, base · 2^(n-1))]. */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(0).default(30_000),
+  /** SQS delays a message at most 900 s. */
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(0).max(900_000).default(900_000),
+  /** A claimed attempt older than this belongs to a run that died: longer than the delivery function's timeout. */
+  WEBHOOK_CLAIM_LEASE_MS: z.coerce.number().int().min(0).default(60_000),
+  AWS_REGION: region,
+});
+
+export type WebhookDeliveryConfig = z.infer<typeof webhookDeliverySchema>;
+
+export function webhookDeliveryConfig(env: NodeJS.ProcessEnv = process.env): WebhookDeliveryConfig {
+  return parseConfig(webhookDeliverySchema, env);
+}

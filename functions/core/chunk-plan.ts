@@ -10,7 +10,9 @@
  *   unit, as far as the number's allowance goes; the rest are **deferred**:
  *   no credit held, tried again in the next round when capacity returns.
  * - Of those that may go now, the largest affordable prefix is paid (pool and
- *   the number's cap); the rest fail as `insufficient_credits`.
+ *   the number's cap); the rest fail as `insufficient_credits`. A recipient
+ *   inside a free entry window with the number (after an ad click) is priced
+ *   0 and always paid, and the plan names it (`freeEntry`) so its send is charged 0 too.
  * - The reads only size the round; the transaction's conditions decide. When
  *   another number took units or credits meanwhile, read and decide again.
  *
@@ -60,7 +62,17 @@ export function planOf(reservation: CreditReservation, fallback: Pick<RoundPlan,
     ...(text(a.portfolioId) ? { portfolioId: text(a.portfolioId) } : {}),
     ...(text(a.bucket) ? { bucket: text(a.bucket) } : {}),
     ...(reach ? { reach } : {}),
+    ...(Array.isArray(a.freeEntry) ? { freeEntry: strings(a.freeEntry) } : {}),
   };
+}
+
+/**
+ * What a recipient of the round is charged: 0 when the round's plan found it
+ * inside a free entry window with the number (docs/quotas.md, rule 6), else
+ * its rate-card price. The plan is stored, so every run of the round agrees.
+ */
+export function roundPrice(ctx: Pick<ChunkContext, 'plan' | 'price'>, waId: string): number {
+  return ctx.plan?.freeEntry?.includes(waId) ? 0 : ctx.price(waId);
 }
 
 /**
@@ -81,10 +93,12 @@ export async function planRound(ctx: ChunkContext, pending: string[], number: Co
     const portfolio = await limitedPortfolio(deps.messagingLimits, accountId, portfolioId, now);
     const capacity = portfolio && capacityFor(portfolio, phno);
     const sendBy = new Date(now.getTime() + SEND_WINDOW_MS);
-    // Every send of the round happens before sendBy + the grace: a window open past that makes the message free.
-    const audience = capacity ? await deps.messagingLimits.audience(accountId, portfolioId, phno, pending, now, new Date(sendBy.getTime() + LATE_GRACE_MS)) : undefined;
-    const windowOpen = audience?.windowOpen ?? new Set<string>();
-    const reached = reuseReached ? (audience?.reached ?? new Map<string, ReachCell>()) : new Map<string, ReachCell>();
+    // Every send of the round happens before sendBy + the grace: a window open past that makes the message free
+    // (of a unit for the service window, of credits for the free entry window, which counts with or without a limit).
+    const audience = await deps.messagingLimits.audience(accountId, portfolioId, phno, pending, now, new Date(sendBy.getTime() + LATE_GRACE_MS));
+    const windowOpen = capacity ? audience.windowOpen : new Set<string>();
+    const reached = capacity && reuseReached ? audience.reached : new Map<string, ReachCell>();
+    const freeEntry = audience.freeEntry;
     const isNew = (waId: string) => capacity !== undefined && !windowOpen.has(waId) && !reached.has(waId);
 
     // What fits the limit now (in order), and what waits.
@@ -105,13 +119,18 @@ export async function planRound(ctx: ChunkContext, pending: string[], number: Co
       capMicros === null ? Promise.resolve(0) : deps.credits.numberSpend(accountId, ctx.period, phno),
     ]);
     const affordable = Math.min(balance, capMicros === null ? Number.MAX_SAFE_INTEGER : Math.max(0, capMicros - spent));
-    const { count, amountMicros } = affordablePrefix(sendable.map(ctx.price), affordable);
+    // A free recipient always goes; of the others, the largest affordable prefix.
+    const charged = sendable.filter((waId) => !freeEntry.has(waId));
+    const { count: chargedCount, amountMicros } = affordablePrefix(charged.map(ctx.price), affordable);
+    const chargedPaid = new Set(charged.slice(0, chargedCount));
+    const count = sendable.length - charged.length + chargedCount;
     if (count === 0 && deferred.length === 0) {
       await tellIfCreditsLow(ctx, balance);
       // Nothing to pay nor to wait for, unless a concurrent run of this round committed meanwhile.
       return deps.credits.reservation(accountId, reservationId);
     }
-    const paid = sendable.slice(0, count);
+    const paid = sendable.filter((waId) => freeEntry.has(waId) || chargedPaid.has(waId));
+    const free = paid.filter((waId) => freeEntry.has(waId));
     const bucket = hourOf(now);
     const units = paid.filter(isNew);
     const reach: Record<string, string> = Object.fromEntries(units.map((waId) => [waId, phno]));
@@ -138,6 +157,7 @@ export async function planRound(ctx: ChunkContext, pending: string[], number: Co
       deferred,
       ...(capacity ? { sendBy: sendBy.toISOString(), portfolioId, bucket, reach } : {}),
       ...(resumesAt ? { resumesAt } : {}),
+      ...(free.length > 0 ? { freeEntry: free } : {}),
     };
     try {
       await deps.messagingLimits.commitRound({

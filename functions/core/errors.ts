@@ -99,6 +99,17 @@ export class QuotaExceeded extends AppError {
   }
 }
 
+/** The portfolio's messaging limit has no room for this user now (docs/quotas.md, "Single sends"): try again at `resumesAt`. */
+export class MessagingLimitReached extends AppError {
+  readonly code = 'MESSAGING_LIMIT_REACHED';
+  readonly statusCode = 429;
+  override readonly details: { whatsapp_phno: string; resumesAt: string };
+  constructor(whatsappPhno: string, resumesAt: string) {
+    super(`The portfolio's messaging limit has no room for another user on ${whatsappPhno} now; it frees capacity at ${resumesAt}.`);
+    this.details = { whatsapp_phno: whatsappPhno, resumesAt };
+  }
+}
+
 export class NumberAlreadyConnected extends AppError {
   readonly code = 'NUMBER_ALREADY_CONNECTED';
   readonly statusCode = 409;
@@ -158,6 +169,44 @@ export class PayloadTooLarge extends AppError {
   readonly statusCode = 413;
   constructor(limitBytes: number) {
     super(`The body is larger than ${limitBytes} bytes.`);
+  }
+}
+
+/**
+ * An outbound URL (a webhook subscription's, an integration's) that the
+ * server-side-request-forgery guard refuses: wrong scheme, or a host that
+ * resolves to a private, loopback, link-local, metadata or other non-public
+ * address. `reason` says which rule refused it.
+ */
+export class UnsafeUrl extends AppError {
+  readonly code = 'UNSAFE_URL';
+  readonly statusCode = 400;
+  override readonly details: { reason: string };
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.reason = reason;
+    this.details = { reason };
+  }
+}
+
+/**
+ * An outbound request through the guarded HTTP client failed after it was
+ * allowed: timeout, network error, a redirect (never followed) or a response
+ * larger than the cap. `status` is the HTTP status when one arrived.
+ */
+export class OutboundRequestFailed extends AppError {
+  readonly code = 'OUTBOUND_REQUEST_FAILED';
+  readonly statusCode = 502;
+  override readonly retryable = true;
+  override readonly details: { reason: string; status: number | null };
+  readonly reason: string;
+  readonly status: number | null;
+  constructor(reason: string, message: string, status: number | null = null) {
+    super(message);
+    this.reason = reason;
+    this.status = status;
+    this.details = { reason, status };
   }
 }
 

@@ -6,14 +6,16 @@
 import type { InboxMessageReceived, InboxStatusUpdated, MessageStatus } from '../../schemas/inbox.js';
 import { type ContactIdentity, contactIdentity } from './contact-id.js';
 import { ValidationFailed } from './errors.js';
+import { isFeatureAvailable } from './features.js';
 import {
   type ConversationRef,
+  FREE_ENTRY_WINDOW_MS,
   type InboxConsumerDeps,
   type OutboundMessage,
   SERVICE_WINDOW_MS,
   STATUS_RANK,
 } from './inbox-ports.js';
-import { displayText, metaErrorCode, metaTime, nonEmpty, preview, storedType } from './message-content.js';
+import { adReferralOf, displayText, metaErrorCode, metaTime, nonEmpty, preview, storedType } from './message-content.js';
 
 /** What one bus record asks of the inbox. */
 export type InboxEvent =
@@ -63,12 +65,17 @@ export async function recordReceivedMessage(deps: InboxConsumerDeps, detail: Inb
     content: message,
     receivedAt: detail.receivedAt,
   });
+  // CTWA attribution is the default number's (features.ts); the role is the one the webhook stamped on the
+  // event, so a redelivery decides as the first delivery did. Elsewhere the referral stays in `content` only.
+  const adReferral = isFeatureAvailable({ isDefault: detail.isDefaultNumber }, 'ctwa') ? adReferralOf(message, timestamp) : undefined;
   // Runs on duplicates too: forward-only and idempotent, it completes a delivery that failed half-way.
+  if (adReferral) await deps.inbox.attributeAdReferral(ref, adReferral);
   await deps.inbox.advanceConversation({
     ...ref,
     lastMessage: { at: timestamp, wamid: message.id, preview: preview(text), direction: 'in' },
     windowOpenUntil: new Date(Date.parse(timestamp) + SERVICE_WINDOW_MS).toISOString(),
     contactName,
+    ...(adReferral ? { adReferral, freeEntryUntil: new Date(Date.parse(timestamp) + FREE_ENTRY_WINDOW_MS).toISOString() } : {}),
   });
   return outcome;
 }

@@ -21,6 +21,7 @@
 import type { AiAnswerMeta, AutomationDecision } from '../../schemas/automations.js';
 import type { MessageStatus } from '../../schemas/inbox.js';
 import type { ContactIdentity } from './contact-id.js';
+import type { AdReferral } from './message-content.js';
 import type { MessageSender } from './messaging.js';
 import type { AccountRepository, Clock, Page, PageRequest } from './ports.js';
 
@@ -40,6 +41,14 @@ export const STATUS_RANK: Record<MessageStatus, number> = {
 
 /** Meta's customer service window: free-form replies are allowed for 24 hours after the user last wrote. */
 export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Meta's free entry point window: a user who came from a click-to-WhatsApp ad
+ * may be messaged free of charge (every category) for 72 hours. We open it
+ * from the time of the user's message, a little earlier than Meta's (from our
+ * first reply within 24 hours), so we never price a charged message at 0.
+ */
+export const FREE_ENTRY_WINDOW_MS = 72 * 60 * 60 * 1000;
 
 /** Dedupe records outlive Meta's 7 days of retries. */
 export const DEDUPE_RETENTION_SECONDS = 10 * 24 * 60 * 60;
@@ -108,6 +117,10 @@ export interface ConversationAdvance extends ConversationRef {
   lastMessage?: { at: string; wamid: string; preview: string; direction: Direction };
   windowOpenUntil?: string;
   contactName?: string;
+  /** A newer ad referral (by `at`, then wamid) replaces the stored one; an older or the same one changes nothing. */
+  adReferral?: AdReferral;
+  /** Forward-only, like `windowOpenUntil`. */
+  freeEntryUntil?: string;
 }
 
 export interface StoredContact extends ConversationRef {
@@ -142,6 +155,10 @@ export interface StoredConversation extends ConversationRef {
   /** The last reply an agent (never an automation) sent; only moves forward. */
   lastAgentReplyAt?: string;
   needsAgent?: NeedsAgent;
+  /** The latest click-to-WhatsApp ad that brought the user to this number (default number only). */
+  adReferral?: AdReferral;
+  /** Until when messages to the user from this number are free (Meta's free entry point window). */
+  freeEntryUntil?: string;
 }
 
 export interface StoredMessage {
@@ -156,6 +173,8 @@ export interface StoredMessage {
   automation?: AutomationDecision;
   /** On an AI agent's answer: what grounded it. */
   ai?: AiAnswerMeta;
+  /** Meta's message object as received (inbound) or as sent, when stored. */
+  content?: Record<string, unknown>;
 }
 
 /** The sending side of a connected number. */
@@ -171,6 +190,12 @@ export interface InboxRepository {
   contactKeyForUserId(accountId: string, whatsappPhno: string, userId: string): Promise<string | undefined>;
   /** Creates or refreshes a contact; `lastSeenAt` (and the name) only move forward, `firstSeenAt` never moves. */
   recordContact(sighting: ContactSighting): Promise<void>;
+  /**
+   * Sets the contact's `ctwa_*` attributes from an ad referral, when it is
+   * newer (by `at`, then wamid) than the one they hold; the same or an older
+   * referral changes nothing. The contact must have been recorded.
+   */
+  attributeAdReferral(ref: ConversationRef, referral: AdReferral): Promise<void>;
   /** Message + dedupe record + conversation (created if new, unread +1) in one transaction. */
   recordInbound(message: InboundMessage): Promise<'recorded' | 'duplicate'>;
   /** Stores an outbound message (status `accepted`), or completes the item a status already created. */

@@ -8,9 +8,11 @@ import { conversationIdOf } from '../../schemas/whatsapp-ids.js';
 import type { AutomationRepository } from './automation-ports.js';
 import { NotFound, ValidationFailed, WindowClosed } from './errors.js';
 import type { ConversationRef, InboxDeps, StoredContact, StoredConversation, StoredMessage } from './inbox-ports.js';
+import { orderOf, referredProductOf } from './message-content.js';
 import type { Page, PageRequest } from './ports.js';
 import { type OutgoingMessage, outgoingOf, replyTo } from './replies.js';
 import { renderReply } from './reply-render.js';
+import { type AgentTemplateDeps, sendTemplateAsAgent } from './template-sends.js';
 
 /** Reply material is read where the automations API stores it. */
 export interface ReplyMaterialDeps {
@@ -54,10 +56,11 @@ export async function sendReply(deps: InboxDeps, ref: ConversationRef, text: str
 /**
  * An agent's reply with saved reply material, its placeholders filled for
  * this contact (`{{name}}`, `{{whatsapp_phno}}`, `{{attributes.key}}`). A
- * template goes out even with the window closed; anything else is refused
+ * template goes out even with the window closed (charged and counted against
+ * the messaging limit: `sendTemplateAsAgent`); anything else is refused
  * outside it like a text. Material scoped to another number is refused.
  */
-export async function sendReplyMaterial(deps: InboxDeps & ReplyMaterialDeps, ref: ConversationRef, replyMaterialId: string): Promise<{ wamid: string }> {
+export async function sendReplyMaterial(deps: InboxDeps & ReplyMaterialDeps & AgentTemplateDeps, ref: ConversationRef, replyMaterialId: string): Promise<{ wamid: string }> {
   const conversation = await requireConversation(deps, ref);
   const material = await deps.automations.get(ref.accountId, 'reply-material', replyMaterialId);
   if (!material) throw new NotFound('The reply material');
@@ -77,7 +80,13 @@ export async function sendReplyMaterial(deps: InboxDeps & ReplyMaterialDeps, ref
   if (rendered.type === 'text' && rendered.text.trim() === '') {
     throw new ValidationFailed([{ path: ['body', 'replyMaterialId'], message: `The reply material ${replyMaterialId} renders to an empty text for this contact.`, code: 'custom' }]);
   }
-  return sendAsAgent(deps, ref, outgoingOf(rendered));
+  const message = outgoingOf(rendered);
+  // A template goes out at any time: approved on the number, paid and counted like a broadcast message (`template-sends.ts`).
+  if (message.type === 'template') return sendTemplateAsAgent(deps, ref, message, {
+      waId: conversation.lastWaId ?? conversation.waId ?? ref.contactKey,
+      freeEntryUntil: conversation.freeEntryUntil,
+    });
+  return sendAsAgent(deps, ref, message);
 }
 
 async function sendAsAgent(deps: InboxDeps, ref: ConversationRef, message: OutgoingMessage): Promise<{ wamid: string }> {
@@ -133,10 +142,21 @@ export function conversationViewOf(conversation: StoredConversation) {
     windowOpenUntil: conversation.windowOpenUntil ?? null,
     lastAgentReplyAt: conversation.lastAgentReplyAt ?? null,
     needsAgent: conversation.needsAgent ?? null,
+    adReferral: conversation.adReferral ?? null,
+    freeEntryUntil: conversation.freeEntryUntil ?? null,
   };
 }
 
+/**
+ * A message as the inbox shows it. An inbound order shows its items, and a
+ * message sent from a catalog product names the product, on every number:
+ * the agent sees what arrived even where the catalog features are not
+ * offered (an additional number: 403 `FEATURE_UNAVAILABLE` there).
+ */
 export function messageViewOf(message: StoredMessage) {
+  const inbound = message.direction === 'in' && message.content ? message.content : undefined;
+  const order = inbound && orderOf(inbound);
+  const product = inbound && referredProductOf(inbound);
   return {
     wamid: message.wamid,
     direction: message.direction,
@@ -147,5 +167,7 @@ export function messageViewOf(message: StoredMessage) {
     ...(message.error ? { error: message.error } : {}),
     ...(message.automation ? { automation: message.automation } : {}),
     ...(message.ai ? { ai: message.ai } : {}),
+    ...(order ? { order } : {}),
+    ...(product ? { product } : {}),
   };
 }

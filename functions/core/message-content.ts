@@ -1,7 +1,8 @@
 /**
  * Meta's message objects as the inbox stores and shows them: the type a
- * message is stored as, the text a conversation shows for it, and Meta's
- * timestamps and error codes.
+ * message is stored as, the text a conversation shows for it, Meta's
+ * timestamps and error codes, and the catalog order, referred product and
+ * click-to-WhatsApp ad referral a message may carry.
  */
 
 const PREVIEW_LENGTH = 120;
@@ -102,6 +103,103 @@ export function metaTime(epochSeconds: string | undefined, fallbackIso: string):
 export function metaErrorCode(code: number | string | undefined): number | null {
   const value = Number(code);
   return code !== undefined && Number.isFinite(value) ? value : null;
+}
+
+// ------------------------------------------------------------ catalog and ads
+
+/** One line of a catalog order, its price in integer micros of its currency (Meta sends a decimal). */
+export interface OrderItem {
+  productRetailerId: string;
+  quantity: number;
+  itemPriceMicros?: number;
+  currency?: string;
+}
+
+/** A catalog order as the inbox shows it: its items, and per currency what the priced items add up to. */
+export interface OrderSummary {
+  catalogId: string;
+  text?: string;
+  items: OrderItem[];
+  totals: { currency: string; amountMicros: number }[];
+}
+
+/** The catalog product a message asks about (`context.referred_product`). */
+export interface ReferredProduct {
+  catalogId: string;
+  productRetailerId: string;
+}
+
+/** A click-to-WhatsApp ad's referral, as a conversation keeps it: `at` and `wamid` of the message that carried it. */
+export interface AdReferral {
+  sourceId: string | null;
+  sourceType: string | null;
+  sourceUrl: string | null;
+  headline: string | null;
+  body: string | null;
+  mediaType: string | null;
+  ctwaClid: string | null;
+  at: string;
+  wamid: string;
+}
+
+/** Meta's price decimal (19.9) as integer micros (19,900,000); undefined when it is not a usable amount. */
+export function decimalToMicros(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return undefined;
+  const micros = Math.round(value * 1_000_000);
+  return Number.isSafeInteger(micros) ? micros : undefined;
+}
+
+/** The order an `order` message carries; undefined for any other message or an order without a catalog. */
+export function orderOf(message: MetaObject): OrderSummary | undefined {
+  if (message.type !== 'order') return undefined;
+  const order = objectAt(message, 'order');
+  const catalogId = stringAt(order, 'catalog_id');
+  if (!order || !catalogId) return undefined;
+  const lines = Array.isArray(order.product_items) ? (order.product_items as unknown[]) : [];
+  const items: OrderItem[] = [];
+  const totals = new Map<string, number>();
+  for (const line of lines) {
+    const item = line && typeof line === 'object' ? (line as MetaObject) : undefined;
+    const productRetailerId = stringAt(item, 'product_retailer_id');
+    const quantity = Number(item?.quantity);
+    if (!productRetailerId || !Number.isFinite(quantity)) continue;
+    const itemPriceMicros = decimalToMicros(item?.item_price);
+    const currency = stringAt(item, 'currency');
+    items.push({ productRetailerId, quantity, ...(itemPriceMicros !== undefined ? { itemPriceMicros } : {}), ...(currency ? { currency } : {}) });
+    if (itemPriceMicros !== undefined && currency) totals.set(currency, (totals.get(currency) ?? 0) + Math.round(itemPriceMicros * quantity));
+  }
+  const text = stringAt(order, 'text');
+  return { catalogId, ...(text ? { text } : {}), items, totals: [...totals].map(([currency, amountMicros]) => ({ currency, amountMicros })) };
+}
+
+/** The product a message refers to, when the user wrote from a product's page or message. */
+export function referredProductOf(message: MetaObject): ReferredProduct | undefined {
+  const product = objectAt(objectAt(message, 'context'), 'referred_product');
+  const catalogId = stringAt(product, 'catalog_id');
+  const productRetailerId = stringAt(product, 'product_retailer_id');
+  return catalogId && productRetailerId ? { catalogId, productRetailerId } : undefined;
+}
+
+/**
+ * The ad referral a message carries, stamped with the message's time and
+ * wamid; undefined when it has none or names no ad (no source id, url nor click id).
+ */
+export function adReferralOf(message: MetaObject & { id: string }, at: string): AdReferral | undefined {
+  const referral = objectAt(message, 'referral');
+  if (!referral) return undefined;
+  const field = (key: string) => stringAt(referral, key) ?? null;
+  const ad: AdReferral = {
+    sourceId: field('source_id'),
+    sourceType: field('source_type'),
+    sourceUrl: field('source_url'),
+    headline: field('headline'),
+    body: field('body'),
+    mediaType: field('media_type'),
+    ctwaClid: field('ctwa_clid'),
+    at,
+    wamid: message.id,
+  };
+  return ad.sourceId || ad.sourceUrl || ad.ctwaClid ? ad : undefined;
 }
 
 function objectAt(value: unknown, key: string): MetaObject | undefined {

@@ -168,7 +168,7 @@ export function portfolioOf(number: { accountId: string; portfolioId?: string })
  * The portfolio as a round decides on it, its due buckets released first;
  * `undefined` when its tier is not known (then nothing is counted or held back).
  */
-export async function limitedPortfolio(store: MessagingLimitStore, accountId: string, portfolioId: string, now: Date): Promise<PortfolioLimit | undefined> {
+export async function limitedPortfolio(store: Pick<MessagingLimitStore, 'releaseDue' | 'portfolio'>, accountId: string, portfolioId: string, now: Date): Promise<PortfolioLimit | undefined> {
   // Released first, read after: a release by this round or a concurrent one is always in what the round decides on.
   await store.releaseDue(accountId, portfolioId, now);
   const portfolio = await store.portfolio(accountId, portfolioId);
@@ -194,6 +194,8 @@ export interface RoundPlan {
   bucket?: string;
   /** Each recipient that holds a unit after its send, and whose unit it is. */
   reach?: Record<string, string>;
+  /** Recipients inside a free entry window with the number: priced 0 in this round (`roundPrice`). */
+  freeEntry?: string[];
 }
 
 /** Moves `count` units of `owner` from bucket `from` to the round's bucket: users reached again. */
@@ -201,6 +203,17 @@ export interface ReachMove {
   from: string;
   owner: string;
   count: number;
+}
+
+/** The units one commit takes (a round's, or a single send's) and the reached users' units it moves into its bucket. */
+export interface CapacityTake {
+  portfolioId: string;
+  bucket: string;
+  releaseAt: string;
+  owner: string;
+  units: number;
+  guard: CapacityGuard;
+  moves: ReachMove[];
 }
 
 /** Everything one round commits in ONE transaction: its plan, its credits, its units and the chunk's deferred count. */
@@ -211,9 +224,23 @@ export interface RoundCommit {
   plan: RoundPlan;
   /** Absent when nothing is paid this round (everything deferred). */
   credits?: { amountMicros: number; idempotencyKey: string; reason: string; refId: string; spend: { period: string; capMicros: number | null } };
-  capacity?: { portfolioId: string; bucket: string; releaseAt: string; owner: string; units: number; guard: CapacityGuard; moves: ReachMove[] };
+  capacity?: CapacityTake;
   /** The chunk's counter: how many wait, and until when (absent: leave it). */
   deferred?: { count: number; resumesAt?: string };
+}
+
+/** What a single send commits: its reservation (the idempotency of the whole), what it pays, and its unit. */
+export interface SendCommit {
+  accountId: string;
+  whatsappPhno: string;
+  reservationId: string;
+  reason: string;
+  refId: string;
+  /** Absent when the message costs nothing (a reservation of 0 is still written: the send's marker). */
+  credits?: { amountMicros: number; spend: { period: string; capMicros: number | null } };
+  capacity?: CapacityTake;
+  /** Kept on the reservation item: where the recipient's unit is, so a rerun follows the same decision. */
+  attributes: Record<string, unknown>;
 }
 
 /** The portfolio limit on the table (`functions/adapters/dynamo/messaging-limit-store.ts`). */
@@ -222,7 +249,11 @@ export interface MessagingLimitStore {
   /** Releases every bucket due at `now`; answers how many were due (released by this call or, at the same time, by another). */
   releaseDue(accountId: string, portfolioId: string, now: Date): Promise<number>;
   liveBuckets(accountId: string, portfolioId: string, now: Date): Promise<LiveBucket[]>;
-  /** Of `waIds`, who costs nothing now: an open service window with the number until `windowUntil`, or reached (live) already. */
+  /**
+   * Of `waIds`, who costs no unit now: an open service window with the number
+   * until `windowUntil`, or reached (live) already; and who costs no credit:
+   * a free entry window (after an ad click) with the number open until `windowUntil`.
+   */
   audience(
     accountId: string,
     portfolioId: string,
@@ -230,9 +261,11 @@ export interface MessagingLimitStore {
     waIds: string[],
     now: Date,
     windowUntil: Date,
-  ): Promise<{ windowOpen: Set<string>; reached: Map<string, ReachCell> }>;
+  ): Promise<{ windowOpen: Set<string>; reached: Map<string, ReachCell>; freeEntry: Set<string> }>;
   /** Throws `QuotaExceeded` (credits), `CapacityChanged`, `ReachedCellChanged`, or a race (`ReservationExists`, `IdempotencyKeyReused`). */
   commitRound(commit: RoundCommit): Promise<void>;
+  /** One business-initiated message outside a broadcast (`single-send.ts`): its reservation, credits and unit in ONE transaction; throws as `commitRound`. */
+  commitSend(commit: SendCommit): Promise<void>;
   /** After a send: the user stays reached until `until`, its unit in `cell` (only ever moved forward). */
   markReached(accountId: string, portfolioId: string, waId: string, cell: ReachCell & { until: string }): Promise<void>;
   setShare(accountId: string, portfolioId: string, whatsappPhno: string, share: Share | null, at: string): Promise<void>;

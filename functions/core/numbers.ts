@@ -273,6 +273,18 @@ export async function setNumberCatalog(
   return { whatsapp_phno: number.whatsapp_phno, catalogId };
 }
 
+/** The catalog bound to the default number (`null` until one is bound); 403 `FEATURE_UNAVAILABLE` on an additional number. */
+export async function getNumberCatalog(
+  deps: Pick<NumberDeps, 'accounts' | 'numbers'>,
+  accountId: string,
+  whatsappPhno: string,
+): Promise<{ whatsapp_phno: string; catalogId: string | null }> {
+  await requireAccount(deps, accountId);
+  const number = await requireNumber(deps, accountId, whatsappPhno);
+  requireFeature(number, 'catalog');
+  return { whatsapp_phno: number.whatsapp_phno, catalogId: number.catalogId ?? null };
+}
+
 /**
  * Operators remove a number: its claim, routes and add-on slot are freed.
  * Removing the default while additional numbers remain needs the number that

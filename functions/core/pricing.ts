@@ -5,6 +5,9 @@
  * longest calling-code prefix of its normalised number (`1` for the US and
  * Canada, `52` for Mexico, `55` for Brazil, …), else the card's default row.
  *
+ * A recipient inside Meta's free entry point window with the sending number
+ * (72 hours after a click-to-WhatsApp ad, `priceFor`) costs nothing.
+ *
  * The card's shape is `schemas/rate-card.ts`; it comes from configuration
  * (`PRICING_RATE_CARD`, see `functions/commons/config.ts`);
  * `EXAMPLE_RATE_CARD` is the built-in default.
@@ -42,6 +45,27 @@ export function callingCodeOf(card: RateCard, waId: string): string | undefined 
 export function priceOf(card: RateCard, category: TemplateCategory, waId: string): number {
   const code = callingCodeOf(card, waId);
   return (code === undefined ? card.default : card.byCallingCode[code]!)[category];
+}
+
+/** What pricing needs to know of the recipient's conversation with the sending number. */
+export interface RecipientWindows {
+  /** Meta's free entry point window (after a click-to-WhatsApp ad): until then every message to the user is free. */
+  freeEntryUntil?: string | null;
+}
+
+/**
+ * The price in micros of one message of `category` to `waId` sent at `at`:
+ * 0 while the recipient's free entry window with the sending number is open
+ * (Meta charges no category then), else the rate card's.
+ */
+export function priceFor(card: RateCard, category: TemplateCategory, waId: string, windows: RecipientWindows, at: Date): number {
+  return isFreeEntry(windows, at) ? 0 : priceOf(card, category, waId);
+}
+
+/** Whether the free entry window is still open at `at`. */
+export function isFreeEntry(windows: RecipientWindows, at: Date): boolean {
+  const until = windows.freeEntryUntil ? Date.parse(windows.freeEntryUntil) : NaN;
+  return until > at.getTime();
 }
 
 /** Meta may recategorise a template; anything we do not price is priced as marketing, the dearest. */

@@ -30,7 +30,7 @@
 import type { SendChunkMessage } from '../../schemas/broadcasts.js';
 import type { FailureReason } from './broadcast-ports.js';
 import { coveredBy, settle } from './chunk-credits.js';
-import { planIdOf, planOf, planRound } from './chunk-plan.js';
+import { planIdOf, planOf, planRound, roundPrice } from './chunk-plan.js';
 import { AppError, WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable, WindowClosed } from './errors.js';
 import { LATE_GRACE_MS, REACH_MS } from './messaging-limit.js';
 import { billingPeriod } from './plan.js';
@@ -154,7 +154,7 @@ async function sendOne(ctx: ChunkContext, pacer: SendPacer, waId: string): Promi
   const { deps, broadcast, chunk, plan } = ctx;
   // Past the round's `sendBy` its units may no longer cover a send for 24 hours: the next round takes the rest.
   if (plan?.sendBy && deps.clock.now().getTime() >= Date.parse(plan.sendBy)) return;
-  const priceMicros = ctx.price(waId);
+  const priceMicros = roundPrice(ctx, waId);
   const claimed = await deps.broadcasts.claimRecipient(broadcast.broadcastId, { waId, chunk, priceMicros, period: ctx.period, claimedAt: now(deps) });
   if (!claimed) return;
   const maxRetries = deps.settings.maxThrottleRetries;

@@ -31,16 +31,16 @@ import type { SequenceStepDue } from '../../schemas/automation-timers.js';
 import type { RateCard } from '../../schemas/rate-card.js';
 import { localClock } from './automation-match.js';
 import { BackendFailure } from './backend-failures.js';
-import { AppError, NotFound, QuotaExceeded, ReservationSettled, WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable } from './errors.js';
+import { AppError, NotFound, QuotaExceeded, WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable } from './errors.js';
 import type { InboxRepository } from './inbox-ports.js';
 import type { MessageSender } from './messaging.js';
 import type { NumberRepository } from './numbers.js';
-import { billingPeriod } from './plan.js';
 import type { AccountRepository } from './ports.js';
-import { priceOf, pricedCategory } from './pricing.js';
 import { replyTo } from './replies.js';
 import type { CreditPool } from './sender-ports.js';
 import type { StepOutcome } from './sequence-ports.js';
+import { type SendAdmission, type SingleSendDeps, admitSend, noteSent } from './single-send.js';
+import { planTemplateSend, settleOnce } from './template-sends.js';
 import { type SequenceDeps, type StoredEnrollment, dueOf, keyOf, stepScheduleName, unavailableBecause } from './sequences.js';
 import type { TemplateRepository } from './template-ports.js';
 
@@ -57,13 +57,14 @@ export interface SequenceRunnerDeps extends SequenceDeps {
   accounts: Pick<AccountRepository, 'get'>;
   numbers: Pick<NumberRepository, 'get'>;
   templates: Pick<TemplateRepository, 'get'>;
-  credits: Pick<CreditPool, 'reservation' | 'reserveCredits' | 'settleReservation'>;
+  credits: Pick<CreditPool, 'reservation' | 'settleReservation'>;
+  messagingLimits: SingleSendDeps['messagingLimits'];
   rateCard: RateCard;
   settings: SequenceRunnerSettings;
 }
 
 /** What one due event did: a step ran (`sent`, or `not sent: WHY`), or why nothing ran. */
-export type SequenceStepOutcome = 'stale' | 'duplicate' | 'waiting' | 'cancelled' | 'sent' | `not sent: ${string}`;
+export type SequenceStepOutcome = 'stale' | 'duplicate' | 'waiting' | 'limited' | 'cancelled' | 'sent' | `not sent: ${string}`;
 
 /** Another run holds the step's claim (it is sending it): the record is delivered again later. */
 export class StepInFlight extends BackendFailure {
@@ -124,6 +125,13 @@ export async function processSequenceStepDue(deps: SequenceRunnerDeps, due: Sequ
   }
 
   const outcome = await sendStep(deps, enrollment, due, step, prepared);
+  if ('resumesAt' in outcome) {
+    // The portfolio's messaging limit has no room for this user now: the step waits, unclaimed and unpaid, until it has.
+    if (!(await deps.sequences.releaseClaim(key, due.step, outcome.resumesAt))) return 'stale';
+    const stamp = outcome.resumesAt.slice(0, 16).replace(/\D/g, '');
+    await deps.stepScheduler.schedule({ name: stepScheduleName(due.enrollmentId, due.step, `l${stamp}`), at: new Date(outcome.resumesAt), due });
+    return 'limited';
+  }
   await record(deps, enrollment, outcome, steps);
   return outcome.outcome === 'sent' ? 'sent' : `not sent: ${outcome.outcome}`;
 }
@@ -133,56 +141,67 @@ export async function processSequenceStepDue(deps: SequenceRunnerDeps, due: Sequ
 type Prepared =
   | { kind: 'text' }
   | { kind: 'refused'; outcome: string }
-  | { kind: 'template'; priceMicros: number; period: string; capMicros: number | null; message: { type: 'template'; name: string; language: string; components?: unknown[] } };
+  | {
+      kind: 'template';
+      priceMicros: number;
+      period: string;
+      capMicros: number | null;
+      portfolioId: string;
+      waId: string;
+      message: { type: 'template'; name: string; language: string; components?: unknown[] };
+    };
 
 /** What a template step needs, read before the claim: its approval on the number, its price, the number's cap. */
 async function prepareTemplate(deps: SequenceRunnerDeps, enrollment: StoredEnrollment, step: SequenceStep, billingAnchor: string | undefined, now: Date): Promise<Prepared> {
   const { name, language, components } = (step.message as { template: { name: string; language: string; components?: unknown[] } }).template;
   const { ref } = enrollment;
-  const [template, number, conversation] = await Promise.all([
-    deps.templates.get({ accountId: ref.accountId, name, language }),
-    deps.numbers.get(ref.accountId, ref.whatsappPhno),
-    deps.inbox.getConversation(ref),
-  ]);
-  if (!template || template.numbers[ref.whatsappPhno]?.status !== 'APPROVED') return { kind: 'refused', outcome: 'TEMPLATE_NOT_APPROVED' };
-  if (!number) return { kind: 'refused', outcome: 'NUMBER_NOT_CONNECTED' };
+  const conversation = await deps.inbox.getConversation(ref);
+  const waId = conversation?.lastWaId ?? conversation?.waId ?? ref.contactKey;
+  const plan = await planTemplateSend(deps, ref, { name, language }, { waId, freeEntryUntil: conversation?.freeEntryUntil }, { anchor: billingAnchor ?? enrollment.enrolledAt, now });
+  if (plan.refused) return { kind: 'refused', outcome: plan.refused };
   if (!conversation) return { kind: 'refused', outcome: 'CONVERSATION_NOT_FOUND' };
-  const waId = conversation.lastWaId ?? conversation.waId ?? ref.contactKey;
-  return {
-    kind: 'template',
-    priceMicros: priceOf(deps.rateCard, pricedCategory(template.category), waId),
-    period: billingPeriod(billingAnchor ?? enrollment.enrolledAt, now).key,
-    capMicros: number.creditCapMicros,
-    message: { type: 'template', name, language, ...(components ? { components } : {}) },
-  };
+  return { kind: 'template', ...plan, waId, message: { type: 'template', name, language, ...(components ? { components } : {}) } };
 }
 
-/** The claimed step, paid (a template) and sent through the one send path; the outcome to record. */
-async function sendStep(deps: SequenceRunnerDeps, enrollment: StoredEnrollment, due: SequenceStepDue, step: SequenceStep, prepared: Prepared): Promise<StepOutcome> {
+/**
+ * The claimed step, paid and counted (a template: its credits and its messaging-limit unit in one
+ * transaction, `single-send.ts`) and sent through the one send path; the outcome to record, or when the
+ * messaging limit has room again.
+ */
+async function sendStep(
+  deps: SequenceRunnerDeps,
+  enrollment: StoredEnrollment,
+  due: SequenceStepDue,
+  step: SequenceStep,
+  prepared: Prepared,
+): Promise<StepOutcome | { resumesAt: string }> {
   const at = () => deps.clock.now().toISOString();
   const outcome = (o: string, wamid?: string): StepOutcome => ({ step: due.step, outcome: o, ...(wamid ? { wamid } : {}), at: at() });
   if (prepared.kind === 'refused') return outcome(prepared.outcome);
   const { ref } = enrollment;
-  if (prepared.kind === 'template' && prepared.priceMicros > 0) {
+  let admission: SendAdmission | undefined;
+  if (prepared.kind === 'template') {
     try {
-      await deps.credits.reserveCredits({
+      admission = await admitSend(deps, {
         accountId: ref.accountId,
-        reservationId: reservationIdOf(due.enrollmentId, due.step),
-        amountMicros: prepared.priceMicros,
-        idempotencyKey: `reserve:${reservationIdOf(due.enrollmentId, due.step)}`,
-        reason: 'sequence:reserve',
         whatsappPhno: ref.whatsappPhno,
+        portfolioId: prepared.portfolioId,
+        waId: prepared.waId,
+        reservationId: reservationIdOf(due.enrollmentId, due.step),
+        reason: 'sequence:reserve',
         refId: due.enrollmentId,
-        spend: { period: prepared.period, capMicros: prepared.capMicros },
+        credits: { amountMicros: prepared.priceMicros, spend: { period: prepared.period, capMicros: prepared.capMicros } },
       });
     } catch (error) {
       if (error instanceof QuotaExceeded) return outcome(error.details && (error.details as { scope?: string }).scope === 'number' ? 'CREDIT_CAP_REACHED' : 'QUOTA_EXCEEDED');
       throw error;
     }
+    if (!admission.admitted) return { resumesAt: admission.resumesAt };
   }
   const message = prepared.kind === 'template' ? prepared.message : { type: 'text' as const, text: (step.message as { text: string }).text };
   try {
     const sent = await replyTo(deps, ref, message, { by: 'automation', bizOpaqueCallbackData: `seq:${due.enrollmentId}:${due.step}` });
+    if (sent.outcome === 'sent' && admission && prepared.kind === 'template') await noteSent(deps, { accountId: ref.accountId, waId: prepared.waId }, admission, deps.clock.now());
     return sent.outcome === 'sent' ? outcome('sent', sent.wamid) : outcome(sent.outcome);
   } catch (error) {
     const failure = failureOf(error);
@@ -219,24 +238,16 @@ async function record(deps: SequenceRunnerDeps, enrollment: StoredEnrollment, ou
 
 /** Idempotent: settles the step's reservation (the price when sent), and schedules the next step of an active enrolment. */
 async function finishStep(deps: SequenceRunnerDeps, enrollment: StoredEnrollment, outcome: StepOutcome): Promise<void> {
-  const reservationId = reservationIdOf(enrollment.enrollmentId, outcome.step);
-  const held = await deps.credits.reservation(enrollment.accountId, reservationId);
-  if (held && held.status === 'open') {
-    try {
-      await deps.credits.settleReservation({
-        accountId: enrollment.accountId,
-        reservationId,
-        // A send whose outcome is unknown may have gone out: its price is kept, as a broadcast's.
-        usedMicros: outcome.outcome === 'sent' || outcome.outcome === 'SEND_OUTCOME_UNKNOWN' ? held.amountMicros : 0,
-        idempotencyKey: `settle:${reservationId}`,
-        reason: 'sequence:settle',
-        whatsappPhno: enrollment.ref.whatsappPhno,
-        refId: enrollment.enrollmentId,
-      });
-    } catch (error) {
-      if (!(error instanceof ReservationSettled)) throw error;
-    }
-  }
+  // A send whose outcome is unknown may have gone out: its price is kept, as a broadcast's.
+  const charged = outcome.outcome === 'sent' || outcome.outcome === 'SEND_OUTCOME_UNKNOWN';
+  await settleOnce(deps, {
+    accountId: enrollment.accountId,
+    whatsappPhno: enrollment.ref.whatsappPhno,
+    reservationId: reservationIdOf(enrollment.enrollmentId, outcome.step),
+    refId: enrollment.enrollmentId,
+    usedMicros: charged ? Number.MAX_SAFE_INTEGER : 0,
+    reason: 'sequence:settle',
+  });
   if (enrollment.status === 'active' && enrollment.nextStep === outcome.step + 1 && enrollment.nextDueAt) {
     const step = enrollment.nextStep;
     await deps.stepScheduler.schedule({ name: stepScheduleName(enrollment.enrollmentId, step), at: new Date(enrollment.nextDueAt), due: dueOf(enrollment, step) });

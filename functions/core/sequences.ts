@@ -60,6 +60,8 @@ export interface SequenceStore {
   recordStep(key: EnrollmentKey, outcome: StepOutcome, advance: StepAdvance): Promise<boolean>;
   /** The step waits (outside `sendBetween`): moves `nextDueAt`, conditional on the step. */
   postpone(key: EnrollmentKey, step: number, nextDueAt: string): Promise<boolean>;
+  /** The claimed step was not sent and waits (the messaging limit): the claim is given up and `nextDueAt` moved, conditional on the claim. */
+  releaseClaim(key: EnrollmentKey, step: number, nextDueAt: string): Promise<boolean>;
 }
 
 // --------------------------------------------------------------------- deps

@@ -214,8 +214,8 @@ describe('automations through the local runtime', () => {
     expect(after.slice(before)).toEqual([]);
     // The echo reached the automation consumer (which let it pass); the status never did.
     const rulesOf = (eventId: string) => runtime.bus.recentEvents().find((e) => (e.event.detail as { eventId?: string }).eventId === eventId)?.rules;
-    expect(rulesOf(echo.wamid)).toEqual(['inbox', 'automation']);
-    expect(rulesOf('wamid.E2E_STATUS:delivered')).toEqual(['inbox']);
+    expect(rulesOf(echo.wamid)).toEqual(['inbox', 'automation', 'integrations', 'outgoingWebhooks']);
+    expect(rulesOf('wamid.E2E_STATUS:delivered')).toEqual(['inbox', 'outgoingWebhooks']);
   });
 });
 

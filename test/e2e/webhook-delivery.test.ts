@@ -129,7 +129,7 @@ describe('the local bus', () => {
   it('lists recent events with the rules they matched on /local/bus/events', async () => {
     await post(fixtureBytes('status-sent.json'));
     const recorded = (await busEvents()).findLast((r) => (r.event.detail as { eventId: string }).eventId === 'wamid.OUT_BROADCAST_0001:sent');
-    expect(recorded).toMatchObject({ rules: ['inbox', 'broadcast'], event: { version: '0', source: 'whatsapp.webhook', 'detail-type': 'WhatsApp Message Status Updated' } });
+    expect(recorded).toMatchObject({ rules: ['inbox', 'outgoingWebhooks', 'broadcast'], event: { version: '0', source: 'whatsapp.webhook', 'detail-type': 'WhatsApp Message Status Updated' } });
   });
 });
 

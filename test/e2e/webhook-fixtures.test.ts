@@ -44,29 +44,29 @@ interface Expected {
   detail?: Record<string, unknown>;
 }
 
-const received = (eventId: string, phno: string, detail: Record<string, unknown> = {}, rules = ['inbox', 'automation']): Expected => ({ detailType: RECEIVED, eventId, phno, rules, detail });
-const status = (eventId: string, phno: string, detail: Record<string, unknown> = {}, rules = ['inbox', 'broadcast']): Expected => ({ detailType: STATUS, eventId, phno, rules, detail });
+const received = (eventId: string, phno: string, detail: Record<string, unknown> = {}, rules = ['inbox', 'automation', 'integrations', 'outgoingWebhooks']): Expected => ({ detailType: RECEIVED, eventId, phno, rules, detail });
+const status = (eventId: string, phno: string, detail: Record<string, unknown> = {}, rules = ['inbox', 'outgoingWebhooks', 'broadcast']): Expected => ({ detailType: STATUS, eventId, phno, rules, detail });
 
 /** What each fixture must produce, in order. A fixture missing here fails its test. */
 const EXPECTED: Record<string, Expected[]> = {
   'account-update.json': [
-    { detailType: NUMBER, eventId: /^upd:account_update:ACCOUNT_UPDATE:1764230900:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: [], detail: { field: 'account_update' } },
+    { detailType: NUMBER, eventId: /^upd:account_update:ACCOUNT_UPDATE:1764230900:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: ['outgoingWebhooks'], detail: { field: 'account_update' } },
   ],
   // The portfolio's limit reaches every number of the WABA (both share the account's portfolio).
   'business-capability-update.json': [
-    { detailType: NUMBER, eventId: /^upd:business_capability_update:-:1764230600:[0-9a-f]+:15550001001$/, phno: DEFAULT, rules: [], detail: { field: 'business_capability_update' } },
-    { detailType: NUMBER, eventId: /^upd:business_capability_update:-:1764230600:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: [], detail: { field: 'business_capability_update' } },
+    { detailType: NUMBER, eventId: /^upd:business_capability_update:-:1764230600:[0-9a-f]+:15550001001$/, phno: DEFAULT, rules: ['outgoingWebhooks'], detail: { field: 'business_capability_update' } },
+    { detailType: NUMBER, eventId: /^upd:business_capability_update:-:1764230600:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: ['outgoingWebhooks'], detail: { field: 'business_capability_update' } },
   ],
   'ctwa-referral-additional-number.json': [received('wamid.IN_REFERRAL_0002', VENDAS, { message: expect.objectContaining({ referral: expect.objectContaining({ source_id: '120200000000002' }) }) })],
   'ctwa-referral.json': [received('wamid.IN_REFERRAL_0001', DEFAULT, { message: expect.objectContaining({ referral: expect.objectContaining({ ctwa_clid: expect.any(String) }) }) })],
   'image-message.json': [received('wamid.IN_IMAGE_0001', VENDAS, { message: expect.objectContaining({ type: 'image', image: expect.objectContaining({ id: '1470000000000001' }) }) })],
   'interactive-button-reply.json': [
-    received('wamid.IN_INTERACTIVE_0001', DEFAULT, { message: expect.objectContaining({ interactive: expect.objectContaining({ type: 'button_reply' }) }) }, ['inbox', 'automation', 'broadcast']),
+    received('wamid.IN_INTERACTIVE_0001', DEFAULT, { message: expect.objectContaining({ interactive: expect.objectContaining({ type: 'button_reply' }) }) }, ['inbox', 'automation', 'integrations', 'outgoingWebhooks', 'broadcast']),
   ],
   'location-message.json': [received('wamid.IN_LOCATION_0001', SECOND, { wabaId: '210000000000002', message: expect.objectContaining({ location: expect.objectContaining({ name: 'Loja Centro' }) }) })],
   'order-message.json': [received('wamid.IN_ORDER_0001', DEFAULT, { message: expect.objectContaining({ order: expect.objectContaining({ catalog_id: '900000000000001' }) }) })],
   'phone-number-quality-update.json': [
-    { detailType: NUMBER, eventId: /^upd:phone_number_quality_update:UPGRADE:1764230800:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: [], detail: { field: 'phone_number_quality_update' } },
+    { detailType: NUMBER, eventId: /^upd:phone_number_quality_update:UPGRADE:1764230800:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: ['outgoingWebhooks'], detail: { field: 'phone_number_quality_update' } },
   ],
   'reaction-message.json': [received('wamid.IN_REACTION_0001', DEFAULT, { message: expect.objectContaining({ reaction: { message_id: 'wamid.OUT_0001', emoji: '👍' } }) })],
   'status-delivered.json': [status('wamid.OUT_BROADCAST_0001:delivered', VENDAS, { broadcastId: 'brd_0001' })],
@@ -74,16 +74,16 @@ const EXPECTED: Record<string, Expected[]> = {
   'status-read.json': [status('wamid.OUT_BROADCAST_0001:read', VENDAS, { broadcastId: 'brd_0001' })],
   'status-sent.json': [status('wamid.OUT_BROADCAST_0001:sent', VENDAS, { broadcastId: 'brd_0001' })],
   'statuses-out-of-order.json': [
-    status('wamid.OUT_0001:read', DEFAULT, {}, ['inbox']),
-    status('wamid.OUT_0001:delivered', DEFAULT, {}, ['inbox']),
-    status('wamid.OUT_0001:sent', DEFAULT, {}, ['inbox']),
+    status('wamid.OUT_0001:read', DEFAULT, {}, ['inbox', 'outgoingWebhooks']),
+    status('wamid.OUT_0001:delivered', DEFAULT, {}, ['inbox', 'outgoingWebhooks']),
+    status('wamid.OUT_0001:sent', DEFAULT, {}, ['inbox', 'outgoingWebhooks']),
   ],
   'template-quick-reply.json': [
-    received('wamid.IN_BUTTON_0001', VENDAS, { message: expect.objectContaining({ button: expect.objectContaining({ payload: 'STOP_PROMOS' }) }) }, ['inbox', 'automation', 'broadcast']),
+    received('wamid.IN_BUTTON_0001', VENDAS, { message: expect.objectContaining({ button: expect.objectContaining({ payload: 'STOP_PROMOS' }) }) }, ['inbox', 'automation', 'integrations', 'outgoingWebhooks', 'broadcast']),
   ],
   'template-status-update.json': [
-    { detailType: TEMPLATE, eventId: 'tpl:880000000000001:APPROVED:1764230700:15550001001', phno: DEFAULT, rules: ['broadcast'], detail: { update: expect.objectContaining({ message_template_name: 'black_friday_2026' }) } },
-    { detailType: TEMPLATE, eventId: 'tpl:880000000000001:APPROVED:1764230700:15550001002', phno: VENDAS, rules: ['broadcast'], detail: { update: expect.objectContaining({ event: 'APPROVED' }) } },
+    { detailType: TEMPLATE, eventId: 'tpl:880000000000001:APPROVED:1764230700:15550001001', phno: DEFAULT, rules: ['outgoingWebhooks', 'broadcast'], detail: { update: expect.objectContaining({ message_template_name: 'black_friday_2026' }) } },
+    { detailType: TEMPLATE, eventId: 'tpl:880000000000001:APPROVED:1764230700:15550001002', phno: VENDAS, rules: ['outgoingWebhooks', 'broadcast'], detail: { update: expect.objectContaining({ event: 'APPROVED' }) } },
   ],
   'text-message.json': [received('wamid.IN_TEXT_0001', DEFAULT, { contact: { wa_id: '5511987650001', profile: { name: 'Maria Souza' } } })],
   'two-numbers-one-delivery.json': [received('wamid.IN_TEXT_0002', DEFAULT), received('wamid.IN_TEXT_0003', VENDAS), received('wamid.IN_TEXT_0004', SECOND)],

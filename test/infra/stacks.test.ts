@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { CONSUMERS, SENDER, WEBHOOK_DELIVERY } from '../../lib/consumers.js';
 import { RULES } from '../../schemas/routes.js';
 import { TABLE } from '../../schemas/table.js';
 import { synthApp } from '../support/cdk.js';
@@ -34,7 +35,8 @@ describe('stateful stack', () => {
   });
 
   it('keeps Meta secrets in Secrets Manager', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    // Meta's three, and the outgoing webhooks' master signing key.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
   });
 });
 
@@ -100,7 +102,8 @@ describe('event routing and queues', () => {
     const queues = statefulTemplate.findResources('AWS::SQS::Queue');
     const byId = new Map(Object.entries(queues));
     const working = [...byId.values()].filter((q) => q.Properties.RedrivePolicy);
-    expect(working).toHaveLength(4); // inbox, automation, broadcast, send
+    // One per bus consumer, the send queue, the webhook delivery queue.
+    expect(working).toHaveLength(Object.keys(CONSUMERS).length + 2);
     for (const queue of working) {
       expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
@@ -114,14 +117,15 @@ describe('event routing and queues', () => {
     const timeoutOf = (dir: string) => fns.find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === dir)!.Properties.Timeout as number;
     const queues = Object.values(statefulTemplate.findResources('AWS::SQS::Queue')).filter((q) => q.Properties.RedrivePolicy);
     const visibilities = queues.map((q) => q.Properties.VisibilityTimeout).sort((a, b) => a - b);
-    expect(visibilities).toEqual([timeoutOf('inbox') * 6, timeoutOf('automation') * 6, timeoutOf('broadcast') * 6, timeoutOf('sender') * 6].sort((a, b) => a - b));
+    const dirs = [...Object.values(CONSUMERS).map((c) => c.handlerDir), SENDER.handlerDir, WEBHOOK_DELIVERY.handlerDir];
+    expect(visibilities).toEqual(dirs.map((dir) => timeoutOf(dir) * 6).sort((a, b) => a - b));
   });
 
   it('routes with the shared patterns, each target with its own retry policy and DLQ', () => {
     const rules = Object.values(statefulTemplate.findResources('AWS::Events::Rule'));
-    expect(rules).toHaveLength(3);
+    expect(rules).toHaveLength(Object.keys(CONSUMERS).length);
     const patterns = rules.map((r) => r.Properties.EventPattern);
-    expect(patterns).toEqual(expect.arrayContaining([RULES.inbox, RULES.automation, RULES.broadcast].map((p) => JSON.parse(JSON.stringify(p)))));
+    expect(patterns).toEqual(expect.arrayContaining(Object.values(CONSUMERS).map((c) => JSON.parse(JSON.stringify(RULES[c.rule])))));
     for (const rule of rules) {
       const target = rule.Properties.Targets[0];
       expect(target.DeadLetterConfig.Arn).toBeDefined();
@@ -131,7 +135,8 @@ describe('event routing and queues', () => {
 
   it('reports partial batch failures from every SQS event source', () => {
     const mappings = Object.values(statelessTemplate.findResources('AWS::Lambda::EventSourceMapping'));
-    expect(mappings).toHaveLength(4);
+    // Each bus consumer, the sender, the webhook delivery function.
+    expect(mappings).toHaveLength(Object.keys(CONSUMERS).length + 2);
     for (const mapping of mappings) expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 
@@ -153,8 +158,8 @@ describe('observability', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     const functions = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => !id.startsWith('LogRetention') && !id.includes('AwsCustomResource'));
     const names = alarms.map((a) => a.Properties.MetricName).filter(Boolean);
-    // Two per consumer queue (its DLQ and its rule target's), one per scheduler DLQ (deferred sends, sequence steps).
-    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(10);
+    // Two per queue (its DLQ and its rule target's: bus consumers, send, webhook delivery), one per scheduler DLQ (deferred sends, sequence steps).
+    expect(names.filter((n) => n === 'ApproximateNumberOfMessagesVisible')).toHaveLength(2 * (Object.keys(CONSUMERS).length + 2) + 2);
     expect(names.filter((n) => n === 'Errors')).toHaveLength(functions.length);
     expect(names.filter((n) => n === 'Throttles')).toHaveLength(functions.length);
     expect(names).toEqual(expect.arrayContaining(['UnroutedEvents', 'PublishFailures', 'CreditsLow']));

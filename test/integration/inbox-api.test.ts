@@ -123,6 +123,8 @@ describe('GET /v1/conversations', () => {
       windowOpenUntil: new Date((t - 10) * 1000 + 86_400_000).toISOString(),
       lastAgentReplyAt: null,
       needsAgent: null,
+      adReferral: null,
+      freeEntryUntil: null,
     });
   });
 

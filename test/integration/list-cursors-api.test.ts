@@ -12,6 +12,7 @@ import { TABLE } from '../../schemas/table.js';
 import { conversationIdOf } from '../../schemas/whatsapp-ids.js';
 import * as entities from '../../functions/adapters/dynamo/entities/index.js';
 import { DynamoInboxRepository } from '../../functions/adapters/dynamo/inbox-repository.js';
+import { DynamoWebhookSubscriptionStore } from '../../functions/adapters/dynamo/webhook-subscription-store.js';
 import { createApi, createApiDeps } from '../../functions/api/app.js';
 import { apiRoutes } from '../../functions/api/routes/index.js';
 import { processInboxEvent } from '../../functions/core/inbox-consumer.js';
@@ -39,7 +40,8 @@ const listRoutes = apiRoutes.filter((route) => route.method === 'GET' && route.q
 
 function pathOf(template: string): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const value = params[name];
+    // `{id}` names a sequence in one listing and a webhook subscription in another.
+    const value = name === 'id' && template.startsWith('/v1/webhook-subscriptions/') ? params.subscriptionId : params[name];
     if (value === undefined) throw new Error(`No value for {${name}} of ${template}: add one to the test's params`);
     return encodeURIComponent(value);
   });
@@ -65,7 +67,10 @@ beforeAll(async () => {
     await processInboxEvent({ inbox }, parseInboxRecord(JSON.stringify(textEvent(accountId, { from }))));
   }
   expect((await send({ method: 'POST', path: '/v1/credits/topups', as: owner(), body: { amountMicros: 1_000 } })).status).toBe(200);
-  params = { conversationId: conversationIdOf(NUMBERS.default.whatsapp_phno, SENDERS[0]!), id: 'seq_listed00001' };
+  // A subscription whose deliveries are listed (put through the store: its URL is not checked against DNS here).
+  const subscription = { id: 'whs_listed0000000001', accountId, url: 'https://hooks.example.com/x', events: ['WhatsApp Message Received' as const], createdAt: new Date().toISOString() };
+  await new DynamoWebhookSubscriptionStore(table.doc, table.tableName).create(subscription, 10);
+  params = { conversationId: conversationIdOf(NUMBERS.default.whatsapp_phno, SENDERS[0]!), id: 'seq_listed00001', subscriptionId: subscription.id };
 });
 
 describe('a forged cursor on every list route', () => {
@@ -79,6 +84,8 @@ describe('a forged cursor on every list route', () => {
         '/v1/credits/ledger',
         ...AUTOMATION_KINDS.map((kind) => `/v1/automations/${kind}`),
         '/v1/sequences/{id}/enrollments',
+        '/v1/webhook-subscriptions',
+        '/v1/webhook-subscriptions/{id}/deliveries',
       ].sort(),
     );
   });

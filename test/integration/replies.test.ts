@@ -10,9 +10,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAutomationRepository } from '../../functions/adapters/dynamo/automation-repository.js';
 import { DynamoInboxRepository } from '../../functions/adapters/dynamo/inbox-repository.js';
+import { DynamoTemplateRepository } from '../../functions/adapters/dynamo/template-repository.js';
 import { createApi, createApiDeps } from '../../functions/api/app.js';
+import { topUpCredits } from '../../functions/core/accounts.js';
 import { processInboxEvent } from '../../functions/core/inbox-consumer.js';
 import type { ConversationRef } from '../../functions/core/inbox-ports.js';
+import { EXAMPLE_RATE_CARD, priceOf } from '../../functions/core/pricing.js';
 import { type OutgoingMessage, type ReplyDeps, replyTo } from '../../functions/core/replies.js';
 import { parseInboxRecord } from '../../functions/inbox/events.js';
 import type { AutomationDecision, ReplyContent } from '../../schemas/automations.js';
@@ -358,9 +361,16 @@ describe('POST /v1/conversations/{id}/messages {replyMaterialId}', () => {
     expect((await messagesView(accountId)).at(-1)).toMatchObject({ type: 'image', text: 'Cardápio para Joana' });
   });
 
-  it('sends a template material with the window closed, parameters rendered; a text material is refused 409', async () => {
+  it('sends a template material with the window closed, parameters rendered, charged by the rate card; a text material is refused 409', async () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { name: 'Joana', timestamp: nowSeconds() - 25 * 3600 });
+    // Approved on the number, paid from the pool like a broadcast message (docs/quotas.md, "Single sends").
+    const templates = new DynamoTemplateRepository(table.doc, table.tableName);
+    const at = new Date().toISOString();
+    const key = { accountId, name: 'retomar_conversa', language: 'pt_BR' };
+    await templates.createIfAbsent({ ...key, category: 'UTILITY', components: [], numbers: {}, wabas: {}, createdAt: at, updatedAt: at });
+    await templates.applyMetaStatus(key, { whatsappPhno: NUMBERS.default.whatsapp_phno, wabaId: NUMBERS.default.wabaId, status: 'APPROVED', occurredAt: at }, at);
+    await topUpCredits(deps, accountId, 1_000_000, `topup-${accountId}`);
     const template = await material(accountId, {
       type: 'template',
       name: 'retomar_conversa',
@@ -374,6 +384,7 @@ describe('POST /v1/conversations/{id}/messages {replyMaterialId}', () => {
       to: CONTACT,
       template: { name: 'retomar_conversa', language: 'pt_BR', components: [{ type: 'body', parameters: [{ type: 'text', text: 'Joana' }] }] },
     });
+    expect(await deps.accounts.balance(accountId)).toBe(1_000_000 - priceOf(EXAMPLE_RATE_CARD, 'UTILITY', CONTACT));
     const text = await material(accountId, { type: 'text', text: 'Oi {{name}}' });
     const before = sentCount();
     const refused = await send({ method: 'POST', path, as: agent(accountId), body: { replyMaterialId: text } });

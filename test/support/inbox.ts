@@ -40,7 +40,7 @@ export type FixtureNumber = { whatsapp_phno: string; phoneNumberId: string; waba
 export async function putNumber(table: Pick<TestTable, 'doc' | 'tableName'>, accountId: string, number: FixtureNumber, isDefault = true, name = 'Test number') {
   const common = { accountId, whatsapp_phno: number.whatsapp_phno, phoneNumberId: number.phoneNumberId, wabaId: number.wabaId, isDefault, name };
   await table.doc.send(
-    new PutCommand({ TableName: table.tableName, Item: { ...entities.number.key({ accountId, whatsappPhno: number.whatsapp_phno }), type: entities.number.type, ...common, status: 'CONNECTED' } }),
+    new PutCommand({ TableName: table.tableName, Item: { ...entities.number.key({ accountId, whatsappPhno: number.whatsapp_phno }), type: entities.number.type, ...common, status: 'CONNECTED', connectedAt: '2026-01-01T00:00:00.000Z' } }),
   );
   await table.doc.send(new PutCommand({ TableName: table.tableName, Item: entities.phoneNumberIdRoute.item({ phoneNumberId: number.phoneNumberId }, common) }));
 }

@@ -16,20 +16,26 @@ import { LocalBus } from '../../functions/adapters/local/event-bus.js';
 import { awsDeps as apiAwsDeps } from '../../functions/api/deps.js';
 import { awsDeps as broadcastAwsDeps } from '../../functions/broadcast/deps.js';
 import { awsDeps as inboxAwsDeps } from '../../functions/inbox/deps.js';
+import { awsDeps as integrationAwsDeps } from '../../functions/integration/deps.js';
 import { awsDeps as senderAwsDeps } from '../../functions/sender/deps.js';
 import { makeWebhookHandler } from '../../functions/webhook/app.js';
 import { awsDeps as webhookAwsDeps } from '../../functions/webhook/deps.js';
+import { awsDeps as webhookDeliveryAwsDeps } from '../../functions/webhook-delivery/deps.js';
+import { awsDeps as webhookDispatchAwsDeps } from '../../functions/webhook-dispatch/deps.js';
 import { APP_SECRET, InMemoryRoutes, RecordingChannelStatus, fixtureBytes, sign } from '../support/webhook.js';
 
 const TABLE = { TABLE_NAME: 'whatsapp-test', AWS_REGION: 'us-east-1' };
-const SECRETS = { WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: 'verify', WHATSAPP_ACCESS_TOKEN: 'token' };
+const SECRETS = { WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: 'verify', WHATSAPP_ACCESS_TOKEN: 'token', WEBHOOK_SIGNING_KEY: 'signing-key' };
 const DEFERRED_SENDS = {
   DEFERRED_SENDS_GROUP: 'whatsapp-test-deferred-sends',
   DEFERRED_SENDS_ROLE_ARN: 'arn:aws:iam::000000000000:role/deferred-sends',
   DEFERRED_SENDS_TARGET_ARN: 'arn:aws:sqs:us-east-1:000000000000:send',
   DEFERRED_SENDS_DLQ_ARN: 'arn:aws:sqs:us-east-1:000000000000:deferred-sends-dlq',
 };
-const AWS_ENV = { ...TABLE, ...SECRETS, ...DEFERRED_SENDS, EVENT_BUS_NAME: 'whatsapp-bus', SEND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send' };
+const AWS_ENV = { ...TABLE, ...SECRETS, ...DEFERRED_SENDS, EVENT_BUS_NAME: 'whatsapp-bus', SEND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',
+  WEBHOOK_DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-delivery',
+  WEBHOOK_DELIVERY_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-delivery-dlq',
+};
 
 const without = (name: string) => Object.fromEntries(Object.entries(AWS_ENV).filter(([key]) => key !== name));
 
@@ -57,12 +63,19 @@ describe('awsDeps', () => {
     ['sender', senderAwsDeps, 'EVENT_BUS_NAME'],
     ['broadcast', broadcastAwsDeps, 'SEND_QUEUE_URL'],
     ['inbox', inboxAwsDeps, 'TABLE_NAME'],
+    ['integration', integrationAwsDeps, 'TABLE_NAME'],
+    ['integration', integrationAwsDeps, 'WEBHOOK_SIGNING_KEY'],
     ['webhook', webhookAwsDeps, 'TABLE_NAME'],
     ['webhook', webhookAwsDeps, 'WHATSAPP_APP_SECRET'],
     ['webhook', webhookAwsDeps, 'WHATSAPP_VERIFY_TOKEN'],
     ['api', apiAwsDeps, 'WHATSAPP_ACCESS_TOKEN'],
     ['sender', senderAwsDeps, 'WHATSAPP_ACCESS_TOKEN'],
     ['sender', senderAwsDeps, 'DEFERRED_SENDS_GROUP'],
+    ['api', apiAwsDeps, 'WEBHOOK_SIGNING_KEY'],
+    ['webhook-dispatch', webhookDispatchAwsDeps, 'WEBHOOK_DELIVERY_QUEUE_URL'],
+    ['webhook-delivery', webhookDeliveryAwsDeps, 'WEBHOOK_DELIVERY_QUEUE_URL'],
+    ['webhook-delivery', webhookDeliveryAwsDeps, 'WEBHOOK_DELIVERY_DLQ_URL'],
+    ['webhook-delivery', webhookDeliveryAwsDeps, 'WEBHOOK_SIGNING_KEY'],
   ] as const)('fails at cold start for the %s function naming %s when it is not set', (_fn, awsDeps, name) => {
     expect(() => awsDeps(without(name))).toThrow(new RegExp(name));
   });

@@ -9,6 +9,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBroadcastRecord } from '../../functions/broadcast/events.js';
 import { parseInboxRecord } from '../../functions/inbox/events.js';
+import { parseWebhookDispatchRecord } from '../../functions/webhook-dispatch/events.js';
+import { parseIntegrationRecord } from '../../functions/integration/events.js';
 import { type Contract, EVENT_CONTRACTS } from '../../schemas/events.js';
 import { RULES, RULE_NAMES, type RuleName, matches } from '../../schemas/routes.js';
 
@@ -18,15 +20,17 @@ const FIXTURES = new URL('../fixtures/events/', import.meta.url);
 const CONSUMERS: Record<RuleName, ((body: string) => { kind: string }) | undefined> = {
   inbox: parseInboxRecord,
   automation: undefined,
+  integrations: parseIntegrationRecord,
+  outgoingWebhooks: parseWebhookDispatchRecord,
   broadcast: parseBroadcastRecord,
 };
 
 /** Where each example goes and what its consumers make of it (`null`: routed, no consumer yet). */
 const ROUTED: Record<keyof typeof EVENT_CONTRACTS, Partial<Record<RuleName, string | null>>> = {
-  messageReceived: { inbox: 'received', automation: null, broadcast: 'reply' },
-  messageStatusUpdated: { inbox: 'status', broadcast: 'status' },
-  templateStatusUpdated: { broadcast: 'template' },
-  numberUpdated: {},
+  messageReceived: { inbox: 'received', automation: null, integrations: 'received', outgoingWebhooks: 'WhatsApp Message Received', broadcast: 'reply' },
+  messageStatusUpdated: { inbox: 'status', outgoingWebhooks: 'WhatsApp Message Status Updated', broadcast: 'status' },
+  templateStatusUpdated: { outgoingWebhooks: 'WhatsApp Template Status Updated', broadcast: 'template' },
+  numberUpdated: { outgoingWebhooks: 'WhatsApp Number Updated' },
   broadcastRequested: { broadcast: 'requested' },
   creditsLow: {},
 };

@@ -73,24 +73,24 @@ describe('RULES', () => {
   const received = (detail: Record<string, unknown> = {}) => event(DETAIL_TYPES.messageReceived, { eventId: 'wamid.1', message: { id: 'wamid.1', type: 'text' }, ...detail });
   const status = (detail: Record<string, unknown> = {}) => event(DETAIL_TYPES.messageStatusUpdated, { eventId: 'wamid.1:read', ...detail });
 
-  it('sends an inbound message to the inbox and the automations', () => {
-    expect(rulesMatching(received())).toEqual(['inbox', 'automation']);
+  it('sends an inbound message to the inbox, the automations, the integrations and the outgoing webhooks', () => {
+    expect(rulesMatching(received())).toEqual(['inbox', 'automation', 'integrations', 'outgoingWebhooks']);
   });
 
   it('also sends a reply (a message with context) to the broadcasts', () => {
-    expect(rulesMatching(received({ message: { id: 'wamid.2', type: 'button', context: { id: 'wamid.OUT' } } }))).toEqual(['inbox', 'automation', 'broadcast']);
+    expect(rulesMatching(received({ message: { id: 'wamid.2', type: 'button', context: { id: 'wamid.OUT' } } }))).toEqual(['inbox', 'automation', 'integrations', 'outgoingWebhooks', 'broadcast']);
   });
 
-  it('sends a status to the inbox only', () => {
-    expect(rulesMatching(status())).toEqual(['inbox']);
+  it('sends a status to the inbox and the outgoing webhooks', () => {
+    expect(rulesMatching(status())).toEqual(['inbox', 'outgoingWebhooks']);
   });
 
   it('sends a broadcast status to the inbox and the broadcasts', () => {
-    expect(rulesMatching(status({ broadcastId: 'brd_0001' }))).toEqual(['inbox', 'broadcast']);
+    expect(rulesMatching(status({ broadcastId: 'brd_0001' }))).toEqual(['inbox', 'outgoingWebhooks', 'broadcast']);
   });
 
-  it('sends a template status update to the broadcasts only', () => {
-    expect(rulesMatching(event(DETAIL_TYPES.templateStatusUpdated, { eventId: 'tpl:1' }))).toEqual(['broadcast']);
+  it('sends a template status update to the outgoing webhooks and the broadcasts', () => {
+    expect(rulesMatching(event(DETAIL_TYPES.templateStatusUpdated, { eventId: 'tpl:1' }))).toEqual(['outgoingWebhooks', 'broadcast']);
   });
 
   it('sends the API\'s Broadcast Requested command to the broadcasts only', () => {
@@ -101,8 +101,8 @@ describe('RULES', () => {
     expect(rulesMatching(event(DETAIL_TYPES.broadcastRequested, { broadcastId: 'brd_1' }))).toEqual([]);
   });
 
-  it('sends a number update to no consumer rule', () => {
-    expect(rulesMatching(event(DETAIL_TYPES.numberUpdated, { field: 'account_update' }))).toEqual([]);
+  it('sends a number update to the outgoing webhooks only', () => {
+    expect(rulesMatching(event(DETAIL_TYPES.numberUpdated, { field: 'account_update' }))).toEqual(['outgoingWebhooks']);
   });
 
   it('ignores the same detail type from another source', () => {

@@ -32,8 +32,8 @@ describe('LocalBus', () => {
     const bus = newBus();
     await bus.publish([received('wamid.1'), status('wamid.1:read', 'brd_1')]);
     expect(bus.recentEvents().map((r) => [r.event.detail, r.rules])).toEqual([
-      [expect.objectContaining({ eventId: 'wamid.1' }), ['inbox', 'automation']],
-      [expect.objectContaining({ eventId: 'wamid.1:read' }), ['inbox', 'broadcast']],
+      [expect.objectContaining({ eventId: 'wamid.1' }), ['inbox', 'automation', 'integrations', 'outgoingWebhooks']],
+      [expect.objectContaining({ eventId: 'wamid.1:read' }), ['inbox', 'outgoingWebhooks', 'broadcast']],
     ]);
   });
 

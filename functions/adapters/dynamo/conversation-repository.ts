@@ -1,8 +1,9 @@
 /**
  * The inbox's conversations on DynamoDB. The last-message fields and both
  * index sort keys move together, only to a later `lastMessageKey`; the
- * service window only to a later time: separate conditional updates, so a
- * late or repeated message never moves a conversation back.
+ * service window and the free entry window only to a later time, the ad
+ * referral only to a later click (`adReferralKey`): separate conditional
+ * updates, so a late or repeated message never moves a conversation back.
  *
  * What automations write (an assignment, a flag for an agent) and an agent's
  * reply time are attributes `conversationUpsert` never names: their writes
@@ -106,22 +107,41 @@ export class DynamoConversationRepository {
       );
       moves.push(writeIf(this.doc, new UpdateCommand({ TableName: this.tableName, Key: key, ...update })));
     }
-    if (advance.windowOpenUntil) {
+    if (advance.windowOpenUntil) moves.push(this.moveForward(key, 'windowOpenUntil', advance.windowOpenUntil));
+    if (advance.freeEntryUntil) moves.push(this.moveForward(key, 'freeEntryUntil', advance.freeEntryUntil));
+    if (advance.adReferral) {
+      const referralKey = entities.lastMessageKey(advance.adReferral.at, advance.adReferral.wamid);
       moves.push(
         writeIf(
           this.doc,
           new UpdateCommand({
             TableName: this.tableName,
             Key: key,
-            UpdateExpression: 'SET windowOpenUntil = :w',
-            // The window never closes earlier because an older message arrived late.
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(windowOpenUntil) OR windowOpenUntil < :w)',
-            ExpressionAttributeValues: { ':w': advance.windowOpenUntil },
+            UpdateExpression: 'SET adReferral = :referral, adReferralKey = :key',
+            // The latest click wins (as in Meta's ads reporting): an older or repeated referral changes nothing.
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(adReferralKey) OR adReferralKey < :key)',
+            ExpressionAttributeValues: { ':referral': advance.adReferral, ':key': referralKey },
           }),
         ),
       );
     }
     await Promise.all(moves);
+  }
+
+  /** Sets a time attribute of an existing conversation only to a later time. */
+  private moveForward(key: ReturnType<typeof conversationKey>, attribute: 'windowOpenUntil' | 'freeEntryUntil', until: string) {
+    return writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET #until = :until',
+        // The window never closes earlier because an older message arrived late.
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#until) OR #until < :until)',
+        ExpressionAttributeNames: { '#until': attribute },
+        ExpressionAttributeValues: { ':until': until },
+      }),
+    );
   }
 
   async getConversation(ref: ConversationRef): Promise<StoredConversation | undefined> {
@@ -233,7 +253,7 @@ function toConversation(item: Record<string, unknown>): StoredConversation {
 function fromParsed(item: ReturnType<typeof entities.conversation.parse>): StoredConversation {
   const optional = { waId: item.waId, userId: item.userId, lastWaId: item.lastWaId, contactName: item.contactName, lastMessageAt: item.lastMessageAt };
   const more = { lastMessagePreview: item.lastMessagePreview, assignedTeamId: item.assignedTeamId, windowOpenUntil: item.windowOpenUntil };
-  const automations = { assignedUserId: item.assignedUserId, lastAgentReplyAt: item.lastAgentReplyAt };
+  const automations = { assignedUserId: item.assignedUserId, lastAgentReplyAt: item.lastAgentReplyAt, freeEntryUntil: item.freeEntryUntil };
   return {
     accountId: item.accountId,
     whatsappPhno: item.whatsapp_phno,
@@ -241,6 +261,7 @@ function fromParsed(item: ReturnType<typeof entities.conversation.parse>): Store
     unreadCount: item.unreadCount,
     ...definedOnly({ ...optional, ...more, ...automations }),
     ...(item.needsAgent ? { needsAgent: { reason: item.needsAgent.reason, at: item.needsAgent.at } } : {}),
+    ...(item.adReferral ? { adReferral: item.adReferral } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import type {
   StoredConversation,
   StoredMessage,
 } from '../../core/inbox-ports.js';
+import type { AdReferral } from '../../core/message-content.js';
 import type { Clock, Page, PageRequest } from '../../core/ports.js';
 import type { AutomationDecision } from '../../../schemas/automations.js';
 import { DynamoContactRepository } from './contact-repository.js';
@@ -46,6 +47,10 @@ export class DynamoInboxRepository implements InboxRepository {
 
   recordContact(sighting: ContactSighting): Promise<void> {
     return this.contacts.recordContact(sighting);
+  }
+
+  attributeAdReferral(ref: ConversationRef, referral: AdReferral): Promise<void> {
+    return this.contacts.attributeAdReferral(ref, referral);
   }
 
   getContact(ref: ConversationRef): Promise<StoredContact | undefined> {

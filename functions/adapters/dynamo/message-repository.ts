@@ -300,5 +300,6 @@ function toMessage(item: ReturnType<typeof entities.message.parse>): StoredMessa
     ...(item.error ? { error: { code: item.error.code ?? null, title: item.error.title ?? null } } : {}),
     ...(item.automationDecision ? { automation: item.automationDecision } : {}),
     ...(item.ai ? { ai: item.ai } : {}),
+    ...(item.content ? { content: item.content } : {}),
   };
 }

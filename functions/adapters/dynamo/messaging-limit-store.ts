@@ -10,6 +10,7 @@ import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand,
 import { TABLE } from '../../../schemas/table.js';
 import { ServiceBusy } from '../../core/errors.js';
 import {
+  type CapacityTake,
   HOLD_AFTER_HOUR_MS,
   HOUR_MS,
   type LiveBucket,
@@ -17,6 +18,7 @@ import {
   type PortfolioLimit,
   type ReachCell,
   type RoundCommit,
+  type SendCommit,
   type Share,
   hourOf,
   lastDueHour,
@@ -82,7 +84,7 @@ export class DynamoMessagingLimitStore implements MessagingLimitStore {
       this.batchGet(waIds.map((waId) => reachedUser.key({ accountId, portfolioId, waId }))),
       this.batchGet(
         waIds.map((contactKey) => conversation.key({ accountId, whatsappPhno, contactKey })),
-        `#pk, #sk, windowOpenUntil`,
+        `#pk, #sk, windowOpenUntil, freeEntryUntil`,
       ),
     ]);
     const reached = new Map<string, ReachCell>();
@@ -92,12 +94,15 @@ export class DynamoMessagingLimitStore implements MessagingLimitStore {
       if (waId && expiresAt * 1000 > now.getTime()) reached.set(waId, { bucket, owner });
     }
     const windowOpen = new Set<string>();
+    const freeEntry = new Set<string>();
+    const openUntil = (value: unknown) => (typeof value === 'string' ? Date.parse(value) : NaN) >= windowUntil.getTime();
     for (const item of conversations) {
       const contactKey = conversation.keyParts(item)?.contactKey;
-      const until = typeof item.windowOpenUntil === 'string' ? Date.parse(item.windowOpenUntil) : NaN;
-      if (contactKey && until >= windowUntil.getTime()) windowOpen.add(contactKey);
+      if (!contactKey) continue;
+      if (openUntil(item.windowOpenUntil)) windowOpen.add(contactKey);
+      if (openUntil(item.freeEntryUntil)) freeEntry.add(contactKey);
     }
-    return { windowOpen, reached };
+    return { windowOpen, reached, freeEntry };
   }
 
   async commitRound(commit: RoundCommit): Promise<void> {
@@ -127,24 +132,51 @@ export class DynamoMessagingLimitStore implements MessagingLimitStore {
         },
       });
     }
-    if (commit.capacity) {
-      const { portfolioId, bucket, releaseAt, owner, units, guard, moves } = commit.capacity;
-      const byOwner: Record<string, number> = units > 0 ? { [owner]: units } : {};
-      const outOf = new Map<string, Record<string, number>>();
-      for (const move of moves) {
-        byOwner[move.owner] = (byOwner[move.owner] ?? 0) + move.count;
-        outOf.set(move.from, { ...outOf.get(move.from), [move.owner]: (outOf.get(move.from)?.[move.owner] ?? 0) + move.count });
-      }
-      if (units > 0) extra.push(portfolioTake(this.tableName, { accountId, portfolioId }, owner, units, guard, at));
-      extra.push(bucketAdd(this.tableName, { accountId, portfolioId, hour: bucket }, releaseAt, byOwner));
-      for (const [hour, counts] of outOf) extra.push(bucketMoveOut(this.tableName, { accountId, portfolioId, hour }, counts));
-    }
-    if (credits) {
+    if (commit.capacity) extra.push(...this.capacityParts(accountId, commit.capacity, at));
+    await this.commitReservation(change, credits !== undefined, extra, at);
+  }
+
+  async commitSend(commit: SendCommit): Promise<void> {
+    const at = this.clock.now().toISOString();
+    const { accountId, reservationId, whatsappPhno, credits, refId, reason } = commit;
+    const change: ReserveCredits = {
+      accountId,
+      reservationId,
+      amountMicros: credits?.amountMicros ?? 0,
+      idempotencyKey: `reserve:${reservationId}`,
+      reason,
+      whatsappPhno,
+      refId,
+      ...(credits ? { spend: credits.spend } : {}),
+      attributes: commit.attributes,
+    };
+    await this.commitReservation(change, credits !== undefined && credits.amountMicros > 0, commit.capacity ? this.capacityParts(accountId, commit.capacity, at) : [], at);
+  }
+
+  /** The reservation with `extra` parts in ONE transaction: through the ledger when it pays, else the bare reservation item (the commit's marker). */
+  private async commitReservation(change: ReserveCredits, pays: boolean, extra: TxPart[], at: string): Promise<void> {
+    if (pays) {
       const { entry, parts } = reservationParts(this.tableName, change, at);
-      await this.ledger.commit(accountId, entry, [...parts, ...extra]);
+      await this.ledger.commit(change.accountId, entry, [...parts, ...extra]);
       return;
     }
     await transact(this.doc, [heldReservation(this.tableName, change, at), ...extra]);
+  }
+
+  /** The units a commit takes (guarded) and the reached users' units it moves into its bucket. */
+  private capacityParts(accountId: string, capacity: CapacityTake, at: string): TxPart[] {
+    const { portfolioId, bucket, releaseAt, owner, units, guard, moves } = capacity;
+    const byOwner: Record<string, number> = units > 0 ? { [owner]: units } : {};
+    const outOf = new Map<string, Record<string, number>>();
+    for (const move of moves) {
+      byOwner[move.owner] = (byOwner[move.owner] ?? 0) + move.count;
+      outOf.set(move.from, { ...outOf.get(move.from), [move.owner]: (outOf.get(move.from)?.[move.owner] ?? 0) + move.count });
+    }
+    const parts: TxPart[] = [];
+    if (units > 0) parts.push(portfolioTake(this.tableName, { accountId, portfolioId }, owner, units, guard, at));
+    parts.push(bucketAdd(this.tableName, { accountId, portfolioId, hour: bucket }, releaseAt, byOwner));
+    for (const [hour, counts] of outOf) parts.push(bucketMoveOut(this.tableName, { accountId, portfolioId, hour }, counts));
+    return parts;
   }
 
   async markReached(accountId: string, portfolioId: string, waId: string, cell: ReachCell & { until: string }): Promise<void> {

@@ -172,6 +172,21 @@ export class DynamoSequenceStore implements SequenceStore {
     return write.applied;
   }
 
+  async releaseClaim(key: EnrollmentKey, step: number, nextDueAt: string): Promise<boolean> {
+    const write = await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: sequenceEnrollment.key(key),
+        UpdateExpression: 'SET nextDueAt = :due REMOVE claimStep, claimedAt',
+        ConditionExpression: '#status = :active AND nextStep = :step AND claimStep = :step',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':due': nextDueAt, ':step': step, ':active': 'active' },
+      }),
+    );
+    return write.applied;
+  }
+
   private ending(key: EnrollmentKey, status: string, reason: string, at: string): TxPart {
     return {
       item: {

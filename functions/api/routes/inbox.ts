@@ -10,7 +10,9 @@ import {
   replyAccepted,
   replyBody,
 } from '../../../schemas/inbox.js';
+import { type KeyNumberDeps, numberFilterForCaller, requireNumberForCaller } from '../../core/api-keys.js';
 import type { ConversationRef, InboxDeps } from '../../core/inbox-ports.js';
+import type { AgentTemplateDeps } from '../../core/template-sends.js';
 import {
   assignConversation,
   contactViewOf,
@@ -50,44 +52,51 @@ export const inboxRoutes = [
       return { statusCode: 200, body: { items: page.items.map(contactViewOf), nextCursor: page.nextCursor } };
     },
   }),
-  defineRoute<InboxDeps, never, typeof inboxListQuery>({
+  defineRoute<InboxDeps & KeyNumberDeps, never, typeof inboxListQuery>({
     method: 'GET',
     path: '/v1/conversations',
-    summary: 'The team inbox, newest first, across every number or of one.',
+    summary: 'The team inbox, newest first, across every number or of one (an API key: the default number\'s).',
     role: 'agent',
     scope: 'account',
+    apiKey: true,
     query: inboxListQuery,
     response: { status: 200, schema: pageOf(conversationView) },
-    handle: async ({ accountId, query, deps }) => {
-      const page = await listConversations(deps, accountId, { whatsappPhno: query.whatsapp_phno }, query);
+    handle: async ({ accountId, query, deps, principal }) => {
+      const whatsappPhno = await numberFilterForCaller(deps, principal, accountId, query.whatsapp_phno);
+      const page = await listConversations(deps, accountId, { whatsappPhno }, query);
       return { statusCode: 200, body: { items: page.items.map(conversationViewOf), nextCursor: page.nextCursor } };
     },
   }),
-  defineRoute<InboxDeps, never, typeof messagesQuery, typeof conversationParams>({
+  defineRoute<InboxDeps & KeyNumberDeps, never, typeof messagesQuery, typeof conversationParams>({
     method: 'GET',
     path: '/v1/conversations/{conversationId}/messages',
     summary: 'A conversation\'s messages, oldest first.',
     role: 'agent',
     scope: 'account',
+    apiKey: true,
     params: conversationParams,
     query: messagesQuery,
     response: { status: 200, schema: pageOf(messageView) },
-    handle: async ({ accountId, params, query, deps }) => {
+    handle: async ({ accountId, params, query, deps, principal }) => {
+      await requireNumberForCaller(deps, principal, accountId, params.conversationId.whatsappPhno);
       const page = await listMessages(deps, refOf(accountId, params), query);
       return { statusCode: 200, body: { items: page.items.map(messageViewOf), nextCursor: page.nextCursor } };
     },
   }),
-  defineRoute<InboxDeps & ReplyMaterialDeps, typeof replyBody, never, typeof conversationParams>({
+  defineRoute<InboxDeps & ReplyMaterialDeps & AgentTemplateDeps & KeyNumberDeps, typeof replyBody, never, typeof conversationParams>({
     method: 'POST',
     path: '/v1/conversations/{conversationId}/messages',
     summary:
-      'Reply from the conversation\'s own number with free text or saved reply material (placeholders filled); 409 WINDOW_CLOSED outside the 24-hour window, except for a template.',
+      'Reply from the conversation\'s own number with free text or saved reply material (placeholders filled); 409 WINDOW_CLOSED outside the 24-hour window, except for a template (charged by the rate card; 429 MESSAGING_LIMIT_REACHED when the portfolio limit has no room).',
     role: 'agent',
     scope: 'account',
+    apiKey: true,
     params: conversationParams,
     body: replyBody,
     response: { status: 202, schema: replyAccepted },
-    handle: async ({ accountId, params, body, deps }) => {
+    handle: async ({ accountId, params, body, deps, principal }) => {
+      // An API key sends from the current default number only (403 FEATURE_UNAVAILABLE otherwise).
+      await requireNumberForCaller(deps, principal, accountId, params.conversationId.whatsappPhno);
       const ref = refOf(accountId, params);
       return {
         statusCode: 202,

@@ -1,4 +1,5 @@
 import {
+  catalogBindingView,
   catalogBody,
   catalogView,
   connectNumberBody,
@@ -11,6 +12,7 @@ import {
   type NumberDeps,
   type NumberToConnect,
   connectNumber,
+  getNumberCatalog,
   listNumbers,
   replaceDefaultNumber,
   setNumberCatalog,
@@ -39,6 +41,7 @@ export const numberRoutes = [
     summary: 'The connected numbers, default first, with the features each offers.',
     role: 'agent',
     scope: 'account',
+    apiKey: true,
     response: { status: 200, schema: numberList },
     handle: async ({ accountId, deps }) => ({ statusCode: 200, body: { items: await listNumbers(deps, accountId) } }),
   }),
@@ -85,6 +88,16 @@ export const numberRoutes = [
       statusCode: 200,
       body: await updateNumber(deps, accountId, params.phno, body),
     }),
+  }),
+  defineRoute<NumberDeps, never, never, typeof numberParams>({
+    method: 'GET',
+    path: '/v1/numbers/{phno}/catalog',
+    summary: 'The Meta catalog bound to the default number (catalogId null until bound); 403 FEATURE_UNAVAILABLE on an additional one.',
+    role: 'agent',
+    scope: 'account',
+    params: numberParams,
+    response: { status: 200, schema: catalogBindingView },
+    handle: async ({ accountId, params, deps }) => ({ statusCode: 200, body: await getNumberCatalog(deps, accountId, params.phno) }),
   }),
   defineRoute<NumberDeps, typeof catalogBody, never, typeof numberParams>({
     method: 'PUT',

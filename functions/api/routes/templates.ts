@@ -21,6 +21,7 @@ export const templateRoutes = [
     summary: 'The templates with their status (PENDING, APPROVED, REJECTED, PAUSED, DISABLED) on each number.',
     role: 'agent',
     scope: 'account',
+    apiKey: true,
     response: { status: 200, schema: templateList },
     handle: async ({ accountId, deps }) => ({ statusCode: 200, body: { items: await listTemplates(deps, accountId) } }),
   }),

@@ -40,6 +40,21 @@ const CONVERSATION_ORDER = '{lastMessageAt}#{whatsappPhno}#{contactKey}';
 
 const optionalText = z.unknown().optional().transform((value) => (typeof value === 'string' ? value : undefined));
 
+const nullableText = z.string().nullable().catch(null);
+
+/** A conversation's ad referral as stored (`AdReferral` in `message-content.ts`). */
+const adReferral = z.object({
+  sourceId: nullableText,
+  sourceType: nullableText,
+  sourceUrl: nullableText,
+  headline: nullableText,
+  body: nullableText,
+  mediaType: nullableText,
+  ctwaClid: nullableText,
+  at: z.string(),
+  wamid: z.string(),
+});
+
 /** `{at}#{wamid}` of a conversation's last message: its last-message fields move only to a later one. */
 export function lastMessageKey(at: string, wamid: string): string {
   return `${at}#${wamid}`;
@@ -75,6 +90,11 @@ export const conversation = defineEntity({
     lastAgentReplyAt: optionalText,
     /** `{reason, at}`: set by an automation, removed by an agent's reply. */
     needsAgent: z.object({ reason: z.string(), at: z.string() }).optional().catch(undefined),
+    /** The latest click-to-WhatsApp ad referral (default number only); replaced only by one with a later `adReferralKey`. */
+    adReferral: adReferral.optional().catch(undefined),
+    adReferralKey: optionalText,
+    /** Meta's free entry point window (72 hours from the referral's message); only moves forward. */
+    freeEntryUntil: optionalText,
   }),
 });
 
