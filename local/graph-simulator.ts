@@ -35,6 +35,8 @@ import { readBody, sendJson } from './http-event.js';
 export interface SimulatedSend {
   phoneNumberId: string;
   to: string;
+  /** `group` when sent to a WhatsApp group (`to` is the group's id). */
+  recipientType?: 'group';
   type: string;
   text?: string;
   template?: unknown;
@@ -158,9 +160,12 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     }
     const wamid = `wamid.${Buffer.from(`SIM:${to}:${randomBytes(9).toString('hex')}`).toString('base64')}`;
     const bizOpaqueCallbackData = typeof body.biz_opaque_callback_data === 'string' ? body.biz_opaque_callback_data : undefined;
+    // A group is addressed by its id (never digits only): its statuses name the group, as Meta's do.
+    const group = body.recipient_type === 'group';
     sends.push({
       phoneNumberId,
       to,
+      ...(group ? { recipientType: 'group' as const } : {}),
       type,
       ...(typeof text === 'string' ? { text } : {}),
       ...(type === 'template' ? { template: body.template } : {}),
@@ -170,11 +175,11 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     });
     sendJson(res, 200, {
       messaging_product: 'whatsapp',
-      contacts: [{ input: to, wa_id: to.replace(/\D/g, '') || to }],
+      ...(group ? {} : { contacts: [{ input: to, wa_id: to.replace(/\D/g, '') || to }] }),
       messages: [{ id: wamid, ...(type === 'template' ? { message_status: 'accepted' } : {}) }],
     });
 
-    const recipient = to.replace(/\D/g, '');
+    const recipient = group ? to : to.replace(/\D/g, '');
     if (recipient.startsWith('998')) return; // tests that send the statuses themselves
     const statuses = recipient.startsWith('999') ? (['failed'] as const) : (['sent', 'delivered', 'read'] as const);
     const category = type === 'template' ? 'marketing' : 'service';
@@ -185,6 +190,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
           status,
           timestamp: String(Math.floor(Date.now() / 1000)),
           recipient_id: recipient || to,
+          ...(group ? { recipient_type: 'group' } : {}),
           ...(bizOpaqueCallbackData ? { biz_opaque_callback_data: bizOpaqueCallbackData } : {}),
           ...(status === 'failed'
             ? { errors: [UNDELIVERABLE] }

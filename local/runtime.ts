@@ -163,6 +163,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         sendJson(res, 200, { items: bus.deadLetters() });
         return;
       }
+      // Answers once every bus delivery under way (retries included) has finished: `npm run replay` reads the dead letters then.
+      if (path === '/local/bus/drain' && req.method === 'POST') {
+        await bus.drain();
+        sendJson(res, 200, { deadLetters: bus.deadLetters().length });
+        return;
+      }
       if (path === '/local/send-queue/dead-letters' && req.method === 'GET') {
         sendJson(res, 200, { items: sendQueue.deadLetters() });
         return;

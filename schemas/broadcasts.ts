@@ -47,6 +47,8 @@ export const broadcastCounts = z.object({
   read: z.int(),
   failed: z.int(),
   replied: z.int(),
+  /** Skipped, never sent nor charged: the recipient stopped marketing messages from the number (MARKETING templates only). */
+  skippedOptOut: z.int(),
   /** Waiting for the portfolio's messaging limit to free capacity: no credit held, sent (once) when it does. */
   deferred: z.int(),
 });

@@ -9,6 +9,7 @@ import * as z from 'zod';
 import { aiAnswerMeta, automationDecision } from './automations.js';
 import { entityId, pageQuery, whatsappPhno } from './common.js';
 import { messageReceived, metaMessageItem } from './events/message-received.js';
+import { messageRecorded } from './events/message-recorded.js';
 import { messageStatusUpdated, metaStatusItem } from './events/message-status-updated.js';
 import { parseConversationId } from './whatsapp-ids.js';
 
@@ -26,6 +27,12 @@ export const inboxMessageReceived = messageReceived.extend({
   }),
 });
 
+/**
+ * An echo (`business_app`) or a history message as the inbox reads it: its
+ * contract as is (`message` loose, `from` optional).
+ */
+export const inboxMessageRecorded = messageRecorded;
+
 /** A status as the inbox reads it: `recipient_user_id` replaces `recipient_id` for username-only users. */
 export const inboxStatusUpdated = messageStatusUpdated.extend({
   status: metaStatusItem.extend({
@@ -36,10 +43,18 @@ export const inboxStatusUpdated = messageStatusUpdated.extend({
 
 export type InboxMessageReceived = z.infer<typeof inboxMessageReceived>;
 export type InboxStatusUpdated = z.infer<typeof inboxStatusUpdated>;
+export type InboxMessageRecorded = z.infer<typeof inboxMessageRecorded>;
 
 // ------------------------------------------------------------ dashboard API
 
 export const inboxListQuery = pageQuery.extend({ whatsapp_phno: whatsappPhno.optional() });
+
+export const CONVERSATION_KINDS = ['direct', 'group'] as const;
+export type ConversationKind = (typeof CONVERSATION_KINDS)[number];
+
+export const conversationListQuery = inboxListQuery.extend({
+  kind: z.enum(CONVERSATION_KINDS).optional().meta({ description: '`group`: WhatsApp groups only; `direct`: one-to-one conversations only; both without.' }),
+});
 
 export const messagesQuery = pageQuery;
 
@@ -47,7 +62,10 @@ export const conversationParams = z.object({
   conversationId: z
     .string()
     .regex(/^[1-9]\d{6,14}_[A-Za-z0-9.]{1,160}$/, 'Not a conversation id this API returned.')
-    .meta({ description: '`{whatsapp_phno}_{waId}` (or `_{BSUID}` for a username-only user), as listed.', example: '15550001001_5511987650001' })
+    .meta({
+      description: '`{whatsapp_phno}_{waId}` (or `_{BSUID}` for a username-only user, `_group.{groupId}` for a WhatsApp group), as listed.',
+      example: '15550001001_5511987650001',
+    })
     .transform((value, ctx) => {
       const parsed = parseConversationId(value);
       if (!parsed) {
@@ -105,11 +123,17 @@ export const contactView = z.object({
   }),
   firstSeenAt: z.string(),
   lastSeenAt: z.string(),
+  marketing: z
+    .object({ optedOut: z.boolean(), at: z.string() })
+    .nullable()
+    .meta({ description: 'The user\'s latest word on marketing messages from this number (`user_preferences`, Meta\'s time); null when never given. Opted out: MARKETING broadcasts skip them.' }),
 });
 
 export const conversationView = z.object({
   conversationId: z.string(),
   whatsapp_phno: z.string(),
+  kind: z.enum(CONVERSATION_KINDS).meta({ description: '`group`: a WhatsApp group the number is in (replies go to the group); `direct`: one user.' }),
+  groupId: z.string().optional().meta({ description: 'On a group conversation: Meta\'s group id.' }),
   waId: z.string().nullable(),
   userId: z.string().optional(),
   contactName: z.string().nullable(),
@@ -151,13 +175,31 @@ export const orderView = z.object({
   totals: z.array(z.object({ currency: z.string(), amountMicros: z.int() })).meta({ description: 'Per currency, quantity × price of the priced items.' }),
 });
 
+export const MESSAGE_SOURCES = ['cloud_api', 'business_app', 'history'] as const;
+export type MessageSource = (typeof MESSAGE_SOURCES)[number];
+
 export const messageView = z.object({
   wamid: z.string(),
   direction: z.enum(['in', 'out']),
   type: z.string(),
-  text: z.string(),
+  text: z.string().nullable().meta({ description: 'What the message says (its latest edit); null once the sender deleted it.' }),
   status: inboxMessageStatus,
   timestamp: z.string(),
+  source: z.enum(MESSAGE_SOURCES).meta({
+    description:
+      '`cloud_api`: received or sent through the Cloud API; `business_app`: typed in the WhatsApp Business app (coexistence); `history`: from the app\'s past threads synced at onboarding.',
+  }),
+  from: z
+    .object({ waId: z.string().nullable(), userId: z.string().optional(), name: z.string().nullable() })
+    .optional()
+    .meta({ description: 'In a group conversation: the member who wrote the message.' }),
+  editedAt: z.string().optional().meta({ description: 'When the sender last edited the message (Meta\'s time of the edit).' }),
+  edits: z
+    .array(z.object({ text: z.string(), at: z.string() }))
+    .optional()
+    .meta({ description: 'The earlier versions, oldest first (the first is the message as written); withheld once deleted.' }),
+  deleted: z.literal(true).optional().meta({ description: 'The sender deleted the message for everyone: its text and content are withheld.' }),
+  deletedAt: z.string().optional(),
   error: z.object({ code: z.number().nullable(), title: z.string().nullable() }).optional(),
   automation: automationDecision.optional().meta({ description: 'On an inbound message: what the automations decided for it, and why.' }),
   ai: aiAnswerMeta.optional().meta({ description: "On an AI agent's answer: the agent, the knowledge passages it used, and the messages it answers." }),

@@ -60,6 +60,8 @@ export const inboundMessageBase = z.looseObject({
   /** The sender's phone (digits). Absent for a user known only by username: `from_user_id` (BSUID) names them then. */
   from: z.string().optional(),
   from_user_id: z.string().optional(),
+  /** Set when the message was written in a group: the group's id (the sender, a member, is still `from`). Kept raw. */
+  group_id: lenient(z.string()),
   timestamp: epochSeconds,
   type: z.string().min(1),
   context: lenient(messageContext),
@@ -88,13 +90,24 @@ export const documentMessage = withType('document', { document: media.extend({ f
 export const stickerMessage = withType('sticker', { sticker: media.extend({ animated: z.boolean().optional() }) });
 
 const replyChoice = z.looseObject({ id: z.string(), title: z.string().optional(), description: z.string().optional() });
-/** `interactive.type` is `button_reply`, `list_reply` or `nfm_reply` (WhatsApp Flows); others pass untouched. */
+/**
+ * `interactive.type` is `button_reply`, `list_reply`, `nfm_reply` (WhatsApp Flows) or `call_permission_reply`
+ * (the user's answer to a request to call them: `response` `accept` or `reject`); others pass untouched.
+ */
 export const interactiveMessage = withType('interactive', {
   interactive: z.looseObject({
     type: z.string(),
     button_reply: replyChoice.optional(),
     list_reply: replyChoice.optional(),
     nfm_reply: z.looseObject({ name: z.string().optional(), body: z.string().optional(), response_json: z.string().optional() }).optional(),
+    call_permission_reply: lenient(
+      z.looseObject({
+        /** `accept` or `reject` (others Meta adds pass as they are). */
+        response: z.string(),
+        expiration_timestamp: epochSeconds.optional(),
+        response_source: z.string().optional(),
+      }),
+    ),
   }),
 });
 /** A template's quick-reply button. */
@@ -146,6 +159,20 @@ export const systemMessage = withType('system', {
 });
 /** The first time a user opens a chat with the business. */
 export const requestWelcomeMessage = withType('request_welcome', {});
+/**
+ * The user edited an earlier message: `edit.original_message_id` names it and `edit.message` is its new
+ * version (a message body without id or sender: `type` and the body of that type, e.g. `text`, `image`).
+ */
+export const editMessage = withType('edit', {
+  edit: z.looseObject({
+    original_message_id: z.string().min(1),
+    message: z.looseObject({ type: z.string().optional() }).optional(),
+  }),
+});
+/** The user deleted an earlier message for everyone: `revoke.original_message_id` names it. */
+export const revokeMessage = withType('revoke', {
+  revoke: z.looseObject({ original_message_id: z.string().min(1) }),
+});
 export const unsupportedMessage = withType('unsupported', {
   unsupported: z.looseObject({ type: z.string().optional() }).optional(),
 });
@@ -165,6 +192,8 @@ const knownMessage = z.discriminatedUnion('type', [
   orderMessage,
   systemMessage,
   requestWelcomeMessage,
+  editMessage,
+  revokeMessage,
   unsupportedMessage,
 ]);
 

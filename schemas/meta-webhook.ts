@@ -53,8 +53,11 @@ export const messageStatus = z.looseObject({
   id: z.string().min(1),
   status: z.string().min(1),
   timestamp: epochSeconds,
+  /** The user's number, or a group's id when `recipient_type` is `group`: kept raw, never read as a phone number then. */
   recipient_id: lenient(z.string()),
   recipient_user_id: lenient(z.string()),
+  /** `individual` (or absent) or `group`; a group status also names the member in `recipient_participant_id`. */
+  recipient_type: lenient(z.string()),
   conversation: lenient(statusConversation),
   pricing: lenient(statusPricing),
   errors: lenient(z.array(metaError)),
@@ -85,6 +88,64 @@ export const messagesValueShallow = messagesValue.extend({
   messages: z.array(z.unknown()).optional(),
   statuses: z.array(z.unknown()).optional(),
   errors: z.array(z.unknown()).optional(),
+});
+
+/** The `metadata` of a field that may come WABA-level: routed by it when present, else by the WABA. */
+const optionalMetadata = phoneNumberMetadata.optional();
+
+/**
+ * `field: "smb_message_echoes"` (a number in coexistence with the WhatsApp
+ * Business app): what the business sent from the app, one item per message,
+ * `from` the business number and `to` (or `to_user_id`) the user. Items left
+ * raw, parsed one by one.
+ */
+export const messageEchoesValue = z.looseObject({
+  messaging_product: z.string().optional(),
+  metadata: optionalMetadata,
+  message_echoes: z.array(z.unknown()).optional(),
+});
+
+/** One thread of a `history` chunk: `id` is the user's wa_id; messages from either side, raw. */
+export const historyThread = z.looseObject({
+  id: z.string().min(1),
+  messages: z.array(z.unknown()).optional(),
+});
+
+/** One chunk of `history`: its sync progress, threads raw (parsed one by one), or `errors` when the user declined to share. */
+export const historyChunk = z.looseObject({
+  metadata: lenient(z.looseObject({ phase: z.number().optional(), chunk_order: z.number().optional(), progress: z.number().optional() })),
+  threads: z.array(z.unknown()).optional(),
+  errors: lenient(z.array(metaError)),
+});
+
+/** `field: "history"`: the Business app's past threads, sent once at onboarding (coexistence). */
+export const historyValue = z.looseObject({
+  messaging_product: z.string().optional(),
+  metadata: optionalMetadata,
+  history: z.array(z.unknown()).optional(),
+});
+
+/** One item of `user_preferences`: a user stopping or resuming a category (`marketing_messages`) of messages. */
+export const userPreference = z
+  .looseObject({
+    wa_id: z.string().optional(),
+    user_id: z.string().optional(),
+    category: z.string().min(1),
+    /** `stop`, `resume`, and others Meta adds (`signup`), kept as they are. */
+    value: z.string().min(1),
+    timestamp: epochSeconds.optional(),
+    detail: lenient(z.string()),
+  })
+  .refine((item) => item.wa_id !== undefined || item.user_id !== undefined, { message: 'Names no user (wa_id or user_id).', path: ['wa_id'] });
+
+export type UserPreference = z.infer<typeof userPreference>;
+
+/** `field: "user_preferences"`; `contacts` may add the user's `user_id`/name (when it names the same user). */
+export const userPreferencesValue = z.looseObject({
+  messaging_product: z.string().optional(),
+  metadata: optionalMetadata,
+  contacts: z.array(z.unknown()).optional(),
+  user_preferences: z.array(z.unknown()).optional(),
 });
 
 /** `field: "message_template_status_update"`: concerns every number of the WABA. */
@@ -148,6 +209,13 @@ export type BusinessCapabilityUpdate = z.infer<typeof businessCapabilityUpdate>;
 /** Any other field (`message_template_quality_update`, `phone_number_name_update`, …): kept whole. */
 export const otherFieldValue = z.looseObject({});
 
+/** Fields about a number's conversations that are not new inbound messages; they may come with or without `metadata`. */
+export const RECORD_FIELDS = {
+  echoes: 'smb_message_echoes',
+  history: 'history',
+  userPreferences: 'user_preferences',
+} as const;
+
 export const WABA_FIELDS = {
   templateStatus: 'message_template_status_update',
   quality: 'phone_number_quality_update',
@@ -158,6 +226,9 @@ export const WABA_FIELDS = {
 /** The value schema of each field we understand; others use `otherFieldValue`. */
 export const changeValueSchemas = {
   messages: messagesValueShallow,
+  [RECORD_FIELDS.echoes]: messageEchoesValue,
+  [RECORD_FIELDS.history]: historyValue,
+  [RECORD_FIELDS.userPreferences]: userPreferencesValue,
   [WABA_FIELDS.templateStatus]: templateStatusUpdate,
   [WABA_FIELDS.quality]: phoneNumberQualityUpdate,
   [WABA_FIELDS.account]: accountUpdate,
@@ -187,6 +258,9 @@ export const webhookDelivery = z.looseObject({
       changes: z.array(
         z.union([
           z.looseObject({ field: z.literal('messages'), value: messagesValue }),
+          z.looseObject({ field: z.literal(RECORD_FIELDS.echoes), value: messageEchoesValue.extend({ message_echoes: z.array(inboundMessage).optional() }) }),
+          z.looseObject({ field: z.literal(RECORD_FIELDS.history), value: historyValue }),
+          z.looseObject({ field: z.literal(RECORD_FIELDS.userPreferences), value: userPreferencesValue.extend({ user_preferences: z.array(userPreference).optional() }) }),
           z.looseObject({ field: z.literal(WABA_FIELDS.templateStatus), value: templateStatusUpdate }),
           z.looseObject({ field: z.literal(WABA_FIELDS.quality), value: phoneNumberQualityUpdate }),
           z.looseObject({ field: z.literal(WABA_FIELDS.account), value: accountUpdate }),

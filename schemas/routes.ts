@@ -14,9 +14,11 @@
  */
 import { broadcastRequestedContract as broadcastRequested } from './events/broadcast-requested.js';
 import { messageReceivedContract as messageReceived } from './events/message-received.js';
+import { messageRecordedContract as messageRecorded } from './events/message-recorded.js';
 import { messageStatusUpdatedContract as messageStatusUpdated } from './events/message-status-updated.js';
 import { numberUpdatedContract as numberUpdated } from './events/number-updated.js';
 import { templateStatusUpdatedContract as templateStatusUpdated } from './events/template-status-updated.js';
+import { userPreferencesUpdatedContract as userPreferencesUpdated } from './events/user-preferences-updated.js';
 
 export type PatternLeaf = string | number | boolean | null | { exists: boolean } | { prefix: string };
 
@@ -27,10 +29,10 @@ export interface EventPattern {
 
 /** Rule name → pattern. Consumers (inbox, automation, broadcast) attach to a rule by its name. */
 export const RULES = {
-  /** Contacts, conversations, messages and statuses of every number. */
+  /** Contacts, conversations, messages and statuses of every number; echoes and history (`Message Recorded`) go here only. */
   inbox: {
     source: [messageReceived.source],
-    'detail-type': [messageReceived.detailType, messageStatusUpdated.detailType],
+    'detail-type': [messageReceived.detailType, messageStatusUpdated.detailType, messageRecorded.detailType],
   },
   /** Keywords, default actions, chatbots and AI agents answer inbound messages. */
   automation: {
@@ -55,13 +57,14 @@ export const RULES = {
     source: [messageReceived.source],
     'detail-type': [messageReceived.detailType, messageStatusUpdated.detailType, templateStatusUpdated.detailType, numberUpdated.detailType],
   },
-  /** Broadcasts: the API's send command, then their metrics (statuses of their messages, replies) and template fan-out. */
+  /** Broadcasts: the API's send command, then their metrics (statuses of their messages, replies), template fan-out and marketing preferences. */
   broadcast: {
     $or: [
       { source: [broadcastRequested.source], 'detail-type': [broadcastRequested.detailType] },
       { source: [messageStatusUpdated.source], 'detail-type': [messageStatusUpdated.detailType], detail: { broadcastId: [{ exists: true }] } },
       { source: [messageReceived.source], 'detail-type': [messageReceived.detailType], detail: { message: { context: { id: [{ exists: true }] } } } },
       { source: [templateStatusUpdated.source], 'detail-type': [templateStatusUpdated.detailType] },
+      { source: [userPreferencesUpdated.source], 'detail-type': [userPreferencesUpdated.detailType] },
     ],
   },
 } as const satisfies Record<string, EventPattern>;

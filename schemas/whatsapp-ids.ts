@@ -63,7 +63,37 @@ export function parseConversationId(conversationId: string): { whatsappPhno: str
   const match = /^([1-9]\d{6,14})_([A-Za-z0-9.]{1,160})$/.exec(conversationId);
   if (!match) return undefined;
   const contactKey = match[2]!;
-  // Only ids this API could have minted: a canonical number or a BSUID.
+  // Only ids this API could have minted: a canonical number, a BSUID or a group's key.
+  if (isGroupContactKey(contactKey)) return groupIdOfKey(contactKey) === undefined ? undefined : { whatsappPhno: match[1]!, contactKey };
   if (/^\d+$/.test(contactKey) ? canonicalWaId(contactKey) !== contactKey : !isBusinessScopedUserId(contactKey)) return undefined;
   return { whatsappPhno: match[1]!, contactKey };
+}
+
+/**
+ * A WhatsApp group's conversation on a number is keyed like a contact's, by
+ * `group.{id}`: Meta's group id as it is when it is letters and digits (all
+ * Meta sends today), else `group.x.{hex of its UTF-8}`, so the key (and the
+ * conversation id built from it) stays URL-safe and reads back to the id.
+ * Never a number nor a BSUID (five letters before the first period).
+ */
+export function groupContactKey(groupId: string): string {
+  return /^[A-Za-z0-9]{1,150}$/.test(groupId) ? `${GROUP_KEY_PREFIX}${groupId}` : `${GROUP_KEY_PREFIX}x.${Buffer.from(groupId, 'utf8').toString('hex')}`;
+}
+
+const GROUP_KEY_PREFIX = 'group.';
+
+export function isGroupContactKey(contactKey: string): boolean {
+  return contactKey.startsWith(GROUP_KEY_PREFIX);
+}
+
+/** The group id a group's key was built from; undefined when it is not one `groupContactKey` builds. */
+export function groupIdOfKey(contactKey: string): string | undefined {
+  if (!isGroupContactKey(contactKey)) return undefined;
+  const rest = contactKey.slice(GROUP_KEY_PREFIX.length);
+  const hex = /^x\.((?:[0-9a-f]{2})+)$/.exec(rest);
+  if (hex) {
+    const id = Buffer.from(hex[1]!, 'hex').toString('utf8');
+    return groupContactKey(id) === contactKey ? id : undefined;
+  }
+  return /^[A-Za-z0-9]{1,150}$/.test(rest) ? rest : undefined;
 }

@@ -11,6 +11,7 @@ import { DynamoBroadcastRepository } from '../adapters/dynamo/broadcast-reposito
 import { createDocumentClient } from '../adapters/dynamo/client.js';
 import { DynamoInboxRepository } from '../adapters/dynamo/inbox-repository.js';
 import { DynamoIntegrationStore } from '../adapters/dynamo/integration-store.js';
+import { DynamoMarketingPreferenceStore } from '../adapters/dynamo/marketing-preferences.js';
 import { createDynamoAdapters } from '../adapters/dynamo/index.js';
 import { DynamoSequenceStore } from '../adapters/dynamo/sequence-store.js';
 import { DynamoTemplateRepository } from '../adapters/dynamo/template-repository.js';
@@ -72,6 +73,7 @@ export function createApiDeps(doc: DynamoDBDocumentClient, tableName: string, wi
     automations: new DynamoAutomationRepository(doc, tableName),
     sequences: new DynamoSequenceStore(doc, tableName),
     integrations: new DynamoIntegrationStore(doc, tableName),
+    marketingPreferences: new DynamoMarketingPreferenceStore(doc, tableName),
     apiKeys: new DynamoApiKeyStore(doc, tableName, clock),
     ...webhookDepsOf(doc, tableName, wiring),
     stepScheduler: wiring.stepScheduler ?? new NoStepScheduler(),

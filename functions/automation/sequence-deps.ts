@@ -12,6 +12,7 @@ import type { RateCard } from '../../schemas/rate-card.js';
 import { DynamoAccountRepository } from '../adapters/dynamo/account-repository.js';
 import { DynamoAutomationRepository } from '../adapters/dynamo/automation-repository.js';
 import { DynamoInboxRepository } from '../adapters/dynamo/inbox-repository.js';
+import { DynamoMarketingPreferenceStore } from '../adapters/dynamo/marketing-preferences.js';
 import { DynamoMessagingLimitStore } from '../adapters/dynamo/messaging-limit-store.js';
 import { DynamoNumberRepository } from '../adapters/dynamo/number-repository.js';
 import { DynamoQuotaStore } from '../adapters/dynamo/quota-store.js';
@@ -48,6 +49,7 @@ export function createSequenceDeps(doc: DynamoDBDocumentClient, tableName: strin
     templates: new DynamoTemplateRepository(doc, tableName),
     credits: new DynamoQuotaStore(doc, tableName, clock),
     messagingLimits: new DynamoMessagingLimitStore(doc, tableName, clock),
+    marketingPreferences: new DynamoMarketingPreferenceStore(doc, tableName),
     rateCard: wiring.rateCard ?? EXAMPLE_RATE_CARD,
     clock,
     ids: timeOrderedIds,

@@ -1,7 +1,7 @@
 /**
  * The broadcast consumer: SQS batches of bus events from the `broadcast` rule
  * (broadcast requests, statuses of broadcast messages, replies to them,
- * template status updates), each record parsed and processed on its own in
+ * template status updates, users' marketing preferences), each record parsed and processed on its own in
  * the one consumer shell (`functions/commons/sqs-consumer.ts`). The Lambda
  * handler and the local runtime's bus build it here with their adapters.
  */

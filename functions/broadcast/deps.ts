@@ -7,6 +7,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBroadcastRepository } from '../adapters/dynamo/broadcast-repository.js';
 import { createDocumentClient } from '../adapters/dynamo/client.js';
+import { DynamoMarketingPreferenceStore } from '../adapters/dynamo/marketing-preferences.js';
 import { DynamoTemplateRepository } from '../adapters/dynamo/template-repository.js';
 import { SqsSendQueue, createSqsClient } from '../adapters/sqs/send-queue.js';
 import { sendQueueConfig, tableConfig } from '../commons/config.js';
@@ -23,6 +24,7 @@ export function createBroadcastConsumerDeps(
   return {
     broadcasts: new DynamoBroadcastRepository(doc, tableName, clock),
     templates: new DynamoTemplateRepository(doc, tableName),
+    marketingPreferences: new DynamoMarketingPreferenceStore(doc, tableName),
     sendQueue: options.sendQueue,
     clock,
   };

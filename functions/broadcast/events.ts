@@ -1,6 +1,7 @@
 /**
  * What the broadcast consumer reads from one SQS record of the broadcast
- * queue: the EventBridge event the `broadcast` rule forwarded. Detail types
+ * queue: the EventBridge event the `broadcast` rule forwarded (requests,
+ * statuses, replies, template statuses, users' marketing preferences). Detail types
  * this consumer does not handle are `ignored`; a record that does not parse
  * is malformed and goes the way of every failed record
  * (`functions/commons/sqs-consumer.ts`).
@@ -10,6 +11,7 @@ import { broadcastRequested } from '../../schemas/events/broadcast-requested.js'
 import { messageReceived } from '../../schemas/events/message-received.js';
 import { messageStatusUpdated } from '../../schemas/events/message-status-updated.js';
 import { templateStatusUpdated } from '../../schemas/events/template-status-updated.js';
+import { userPreferencesUpdated } from '../../schemas/events/user-preferences-updated.js';
 import { busEventBody, parseRecordBody } from '../commons/sqs-consumer.js';
 import type { BroadcastEvent } from '../core/broadcast-consumer.js';
 import { MalformedBroadcastRecord } from '../core/backend-failures.js';
@@ -21,6 +23,7 @@ export const broadcastRecordBody = busEventBody({
   [DETAIL_TYPES.messageStatusUpdated]: { kind: 'status', schema: messageStatusUpdated },
   [DETAIL_TYPES.messageReceived]: { kind: 'reply', schema: messageReceived },
   [DETAIL_TYPES.templateStatusUpdated]: { kind: 'template', schema: templateStatusUpdated },
+  [DETAIL_TYPES.userPreferencesUpdated]: { kind: 'preference', schema: userPreferencesUpdated },
 });
 
 export function parseBroadcastRecord(body: string): BroadcastEvent {

@@ -6,7 +6,12 @@
  * For each `WhatsApp Message Received` event of the `automation` rule:
  * 0. admit: an account with automations (one read; without, nothing
  *    else happens), only a user's message (not an echo of our own number,
- *    not a Meta `system` notice or a `reaction`, not from a blocked contact);
+ *    not a Meta `system` notice or a `reaction`, not from a blocked contact;
+ *    never an edit or a deletion of an earlier message (they change it, they
+ *    are not new messages: skipped, nothing stored), never a message in a
+ *    WhatsApp group (no automatic reply to a group; the skip is stored on
+ *    the group's message); echoes and history are `WhatsApp Message
+ *    Recorded`, which the `automation` rule never routes);
  * 1. lock the conversation (one decision at a time per conversation: a
  *    conditional put with a lease, waited for with a short backoff, then a
  *    retryable failure so the queue delivers the message again later);
@@ -40,9 +45,10 @@ import {
   type RunProgress,
   acquireLock,
 } from './automation-run.js';
-import { type ContactIdentity, contactIdentity } from './contact-id.js';
+import { groupContactKey } from '../../schemas/whatsapp-ids.js';
+import { type ContactIdentity, contactIdentity, senderOf } from './contact-id.js';
 import { type ConversationRef, SERVICE_WINDOW_MS } from './inbox-ports.js';
-import { metaTime, nonEmpty } from './message-content.js';
+import { amendmentOf, metaTime, nonEmpty } from './message-content.js';
 
 export * from './automation-run.js';
 export { stepMessage } from './automation-plan-run.js';
@@ -70,13 +76,17 @@ export async function processAutomationEvent(deps: AutomationConsumerDeps, event
 
 type Admission = Admitted | { kind: 'skipped'; why: string };
 
-/** Step 0: a user's message, from a contact who is not blocked. */
+/** Step 0: a user's new one-to-one message, from a contact who is not blocked. */
 async function admit(deps: AutomationConsumerDeps, detail: InboxMessageReceived): Promise<Admission> {
   const { message, contact } = detail;
   if (message.from !== undefined && digits(message.from) === detail.whatsapp_phno) return { kind: 'skipped', why: 'echo of the number itself' };
-  const rawTo = contact?.wa_id ?? message.from;
-  const identity = await resolveIdentity(deps, detail, { waId: rawTo, userId: contact?.user_id ?? message.from_user_id });
+  // An edit or a deletion changes a message the automations saw already: nothing to answer, nothing to store.
+  if (amendmentOf(message)) return { kind: 'skipped', why: `a ${amendmentOf(message)!.kind} of an earlier message` };
+  const groupId = nonEmpty(message.group_id);
+  const sender = senderOf(message, contact);
+  const identity = groupId ? { contactKey: groupContactKey(groupId) } : await resolveIdentity(deps, detail, sender);
   if (!identity) return { kind: 'skipped', why: 'no sender' };
+  const rawTo = sender.waId;
   const ref: ConversationRef = { accountId: detail.accountId, whatsappPhno: detail.whatsapp_phno, contactKey: identity.contactKey };
   const timestamp = metaTime(message.timestamp, detail.receivedAt);
   const skip = async (why: string): Promise<Admission> => {
@@ -89,6 +99,7 @@ async function admit(deps: AutomationConsumerDeps, detail: InboxMessageReceived)
     });
     return { kind: 'skipped', why };
   };
+  if (groupId) return skip('a group message (automations answer one-to-one conversations only)');
   if (NOT_JUDGED_TYPES.has(message.type)) return skip(`a ${message.type} message`);
   const stored = await deps.inbox.getContact(ref);
   if (stored?.blocked) return skip('the contact is blocked');

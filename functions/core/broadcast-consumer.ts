@@ -1,15 +1,19 @@
 /**
  * The broadcast consumer (the `broadcast` rule): puts a requested broadcast's
  * chunks on the send queue, counts statuses and replies of broadcast messages
- * once per recipient and stage, and applies template status updates.
+ * once per recipient and stage, applies template status updates, and keeps
+ * users' marketing preferences (`marketing-preferences.ts`), which the sender
+ * reads to skip opted-out recipients.
  */
 import type { BroadcastRequested } from '../../schemas/events/broadcast-requested.js';
 import type { MessageReceived } from '../../schemas/events/message-received.js';
 import type { MessageStatusUpdated } from '../../schemas/events/message-status-updated.js';
 import type { TemplateStatusUpdated } from '../../schemas/events/template-status-updated.js';
+import type { UserPreferencesUpdated } from '../../schemas/events/user-preferences-updated.js';
 import { type BroadcastConsumerDeps, STAGE_RANK } from './broadcast-ports.js';
 import { ServiceBusy } from './errors.js';
 import { BroadcastSendNotRecorded } from './backend-failures.js';
+import { applyUserPreference } from './marketing-preferences.js';
 import { applyTemplateStatusEvent } from './template-status.js';
 
 /** Puts one message per chunk on the send queue, once per broadcast (a redelivered event only repeats harmless work). */
@@ -78,9 +82,10 @@ export type BroadcastEvent =
   | { kind: 'status'; detail: MessageStatusUpdated }
   | { kind: 'reply'; detail: MessageReceived }
   | { kind: 'template'; detail: TemplateStatusUpdated }
+  | { kind: 'preference'; detail: UserPreferencesUpdated }
   | { kind: 'ignored'; detailType: string };
 
-/** The broadcast consumer: chunk fan-out, metrics from statuses and replies, template statuses. */
+/** The broadcast consumer: chunk fan-out, metrics from statuses and replies, template statuses, marketing preferences. */
 export async function processBroadcastEvent(deps: BroadcastConsumerDeps, event: BroadcastEvent): Promise<string> {
   switch (event.kind) {
     case 'requested':
@@ -91,6 +96,8 @@ export async function processBroadcastEvent(deps: BroadcastConsumerDeps, event: 
       return applyBroadcastReply(deps, event.detail);
     case 'template':
       return applyTemplateStatusEvent(deps, event.detail);
+    case 'preference':
+      return applyUserPreference(deps, event.detail);
     case 'ignored':
       return 'ignored';
   }

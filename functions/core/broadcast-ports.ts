@@ -19,10 +19,17 @@
  * - the counters live in one item per chunk (summed on read), so the status
  *   traffic of a big broadcast never queues on one hot item.
  *
+ * Opt-outs: a recipient of a MARKETING template who stopped marketing
+ * messages from the number (`marketing-preferences.ts`) is `skipped` before
+ * the round is planned (conditional put, like a failure without a send): never
+ * sent, never priced, counted once as `skippedOptOut` (and `done`), so at
+ * completion `sent + failed + skippedOptOut = recipients`.
+ *
  * Status: `queued` until a sender starts it, `sending`, then `completed` once
- * every recipient is sent or failed (computed from the counters).
+ * every recipient is sent, failed or skipped (computed from the counters).
  */
 import type { SendChunkMessage } from '../../schemas/broadcasts.js';
+import type { MarketingPreferenceStore } from './marketing-preferences.js';
 import type { NumberRepository } from './numbers.js';
 import type { AccountRepository, Clock, EventPublisher, Page, PageRequest } from './ports.js';
 import type { TemplateRepository } from './template-ports.js';
@@ -61,17 +68,22 @@ export interface BroadcastTally {
   read: number;
   failed: number;
   replied: number;
-  /** Recipients whose send is over (sent or failed by the sender). */
+  /** Recipients whose send is over (sent, failed by the sender, or skipped). */
   done: number;
   creditsSpentMicros: number;
   failedReasons: Record<string, number>;
+  /** Recipients skipped, never sent nor charged: they opted out of marketing messages from the number. */
+  skippedOptOut: number;
   /** Recipients waiting for the messaging limit (summed over the chunks' current rounds). */
   deferred: number;
   /** The earliest time a chunk with deferred recipients is tried again. */
   resumesAt?: string;
 }
 
-export type RecipientSendStatus = 'sending' | 'sent' | 'failed';
+export type RecipientSendStatus = 'sending' | 'sent' | 'failed' | 'skipped';
+
+/** Why a recipient was skipped (`status: 'skipped'`): never sent, never priced. */
+export type SkipReason = 'opted_out';
 
 /** Delivery rank: only moves up. */
 export const STAGE_RANK = { sent: 1, delivered: 2, read: 3 } as const;
@@ -88,7 +100,7 @@ export interface RecipientState {
   period: string;
   claimedAt: string;
   wamid?: string;
-  reason?: FailureReason;
+  reason?: FailureReason | SkipReason;
   repliedAt?: string;
 }
 
@@ -139,6 +151,8 @@ export interface BroadcastRepository {
     at: string,
     unlessReservation?: { accountId: string; reservationId: string },
   ): Promise<number | 'reservation-exists'>;
+  /** pending → `skipped` (never sent, never priced), in batches with the chunk's `skippedOptOut` and `done`: answers how many this call skipped. */
+  skipUnsent(broadcastId: string, chunk: number, waIds: string[], reason: SkipReason, at: string): Promise<number>;
   pointer(wamid: string): Promise<BroadcastMessageRef | undefined>;
   /** A delivery stage: rank `from` → `to` with the counters of the stages passed. `false` when the state moved meanwhile. */
   advanceStage(ref: BroadcastMessageRef, from: number, to: number, at: string): Promise<boolean>;
@@ -166,6 +180,8 @@ export interface BroadcastApiDeps {
 export interface BroadcastConsumerDeps {
   broadcasts: BroadcastRepository;
   templates: TemplateRepository;
+  /** Kept from `WhatsApp User Preferences Updated`. */
+  marketingPreferences: Pick<MarketingPreferenceStore, 'record'>;
   sendQueue: SendQueue;
   clock: Clock;
 }

@@ -110,6 +110,7 @@ export function toBroadcastView(broadcast: BroadcastRecord, tally: BroadcastTall
       read: tally.read,
       failed: tally.failed,
       replied: tally.replied,
+      skippedOptOut: tally.skippedOptOut,
       deferred: tally.deferred,
     },
     creditsSpentMicros: tally.creditsSpentMicros,

@@ -31,12 +31,13 @@ import {
   type RoundPlan,
   SEND_WINDOW_MS,
   capacityFor,
+  capacityTake,
   hourOf,
   limitedPortfolio,
   portfolioOf,
-  releaseAtOf,
   resumeAt,
 } from './messaging-limit.js';
+import { optedOutOf } from './marketing-preferences.js';
 import { affordablePrefix } from './pricing.js';
 import type { ChunkContext } from './sender-ports.js';
 
@@ -73,6 +74,22 @@ export function planOf(reservation: CreditReservation, fallback: Pick<RoundPlan,
  */
 export function roundPrice(ctx: Pick<ChunkContext, 'plan' | 'price'>, waId: string): number {
   return ctx.plan?.freeEntry?.includes(waId) ? 0 : ctx.price(waId);
+}
+
+/**
+ * Of `pending`, those who opted out of the category the broadcast's template
+ * is subject to (MARKETING: `marketing_messages`) from its number, read in one
+ * BatchGet per 100 and marked `skipped` (conditional puts: a concurrent run
+ * of the round skips the same ones and counts each once). Answers them all,
+ * skipped by this run or a concurrent one, so neither plans nor fails them.
+ */
+export async function skipOptedOut(ctx: ChunkContext, pending: string[]): Promise<Set<string>> {
+  const { deps, broadcast, chunk } = ctx;
+  const optedOut = await optedOutOf(deps.marketingPreferences, broadcast.accountId, broadcast.whatsapp_phno, broadcast.template.category, pending);
+  if (optedOut.size === 0) return optedOut;
+  const skipped = await deps.broadcasts.skipUnsent(broadcast.broadcastId, chunk, [...optedOut], 'opted_out', deps.clock.now().toISOString());
+  if (skipped > 0) ctx.result.skippedOptOut = (ctx.result.skippedOptOut ?? 0) + skipped;
+  return optedOut;
 }
 
 /**
@@ -169,17 +186,7 @@ export async function planRound(ctx: ChunkContext, pending: string[], number: Co
           ? { credits: { amountMicros, idempotencyKey: `reserve:${reservationId}`, reason: 'broadcast:reserve', refId: broadcastId, spend: { period: ctx.period, capMicros } } }
           : {}),
         ...(capacity && (units.length > 0 || moved.size > 0)
-          ? {
-              capacity: {
-                portfolioId,
-                bucket,
-                releaseAt: releaseAtOf(bucket).toISOString(),
-                owner: phno,
-                units: units.length,
-                guard: capacity.guard(units.length),
-                moves: [...moved.values()],
-              },
-            }
+          ? { capacity: capacityTake(capacity, { portfolioId, bucket, owner: phno, units: units.length, moves: [...moved.values()] }) }
           : {}),
         ...(round > 0 || deferred.length > 0 ? { deferred: { count: deferred.length, ...(resumesAt ? { resumesAt } : {}) } } : {}),
       });

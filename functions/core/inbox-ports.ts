@@ -16,10 +16,19 @@
  *   for an agent, the decision on an inbound message) may come before the
  *   consumer's own write of the conversation or message: each is a
  *   create-or-update of attributes the consumer never writes, and the
- *   consumer's writes leave them alone, so neither order loses anything.
+ *   consumer's writes leave them alone, so neither order loses anything;
+ * - echoes (`business_app`) and history are stored like inbound messages
+ *   but never raise the unread count, open the 24-hour window or mark an
+ *   agent's reply; every message's wamid pointer makes a wamid stored once
+ *   however it arrives (live, echo, history);
+ * - an edit or a deletion is written first as an amendment of the original
+ *   wamid, then applied if the original is stored; a stored original applies
+ *   every amendment found: write-then-read on both sides, so either order
+ *   (and a race) ends the same, and applying is commutative (a later edit by
+ *   Meta's time shows, a deletion hides everything).
  */
 import type { AiAnswerMeta, AutomationDecision } from '../../schemas/automations.js';
-import type { MessageStatus } from '../../schemas/inbox.js';
+import type { ConversationKind, MessageSource, MessageStatus } from '../../schemas/inbox.js';
 import type { ContactIdentity } from './contact-id.js';
 import type { AdReferral } from './message-content.js';
 import type { MessageSender } from './messaging.js';
@@ -67,6 +76,13 @@ export interface ContactSighting extends ConversationRef {
   seenAt: string;
 }
 
+/** A group member who wrote a message (raw as Meta wrote them), shown on each message of a group conversation. */
+export interface Participant {
+  waId?: string;
+  userId?: string;
+  name?: string;
+}
+
 export interface InboundMessage extends ConversationRef {
   phoneNumberId: string;
   eventId: string;
@@ -82,6 +98,29 @@ export interface InboundMessage extends ConversationRef {
   /** Meta's message object as received. */
   content: Record<string, unknown>;
   receivedAt: string;
+  /** A group's message: the group (its conversation is `contactKey`) and the member who wrote it. */
+  group?: { groupId: string; from: Participant };
+}
+
+/** An echo of what the business typed in the WhatsApp Business app, or a message of the app's history. */
+export interface RecordedMessage extends Omit<InboundMessage, 'contactName'> {
+  source: Exclude<MessageSource, 'cloud_api'>;
+  direction: Direction;
+  /** `received` for the user's; for the business's, what Meta reported (history), else `sent`. */
+  status: MessageStatus;
+}
+
+/** An edit or a deletion (revoke) of the message `originalWamid`, as Meta sent it. */
+export interface MessageAmendment {
+  phoneNumberId: string;
+  originalWamid: string;
+  /** The edit's (or revoke's) own wamid. */
+  wamid: string;
+  kind: 'edit' | 'revoke';
+  /** Meta's time of the edit or deletion (ISO). */
+  at: string;
+  /** An edit's new text. */
+  text?: string;
 }
 
 export interface OutboundMessage extends ConversationRef {
@@ -141,6 +180,9 @@ export interface NeedsAgent {
 }
 
 export interface StoredConversation extends ConversationRef {
+  kind: ConversationKind;
+  /** A group's conversation: Meta's group id (replies go to the group). */
+  groupId?: string;
   waId?: string;
   userId?: string;
   lastWaId?: string;
@@ -175,6 +217,19 @@ export interface StoredMessage {
   ai?: AiAnswerMeta;
   /** Meta's message object as received (inbound) or as sent, when stored. */
   content?: Record<string, unknown>;
+  source: MessageSource;
+  /** In a group: the member who wrote it. */
+  from?: Participant;
+  editedAt?: string;
+  /** The earlier versions, oldest first (the first is the message as written). */
+  edits?: { text: string; at: string }[];
+  deleted?: true;
+  deletedAt?: string;
+}
+
+export interface ConversationListFilter {
+  whatsappPhno?: string;
+  kind?: ConversationKind;
 }
 
 /** The sending side of a connected number. */
@@ -196,8 +251,18 @@ export interface InboxRepository {
    * referral changes nothing. The contact must have been recorded.
    */
   attributeAdReferral(ref: ConversationRef, referral: AdReferral): Promise<void>;
-  /** Message + dedupe record + conversation (created if new, unread +1) in one transaction. */
+  /** Message + wamid pointer + dedupe record + conversation (created if new, unread +1) in one transaction. */
   recordInbound(message: InboundMessage): Promise<'recorded' | 'duplicate'>;
+  /**
+   * An echo or history message: message + wamid pointer + dedupe record +
+   * conversation (created if new; no unread, no window) in one transaction;
+   * `duplicate` when the wamid is stored already (a status's placeholder of it is completed).
+   */
+  recordRecorded(message: RecordedMessage): Promise<'recorded' | 'duplicate'>;
+  /** Keeps the amendment, and applies it when its original is stored (`pending` until then). */
+  recordAmendment(amendment: MessageAmendment): Promise<'applied' | 'pending'>;
+  /** Applies every amendment kept for the stored message `wamid` (idempotent; none: one read). */
+  applyAmendments(phoneNumberId: string, wamid: string): Promise<void>;
   /** Stores an outbound message (status `accepted`), or completes the item a status already created. */
   recordOutbound(message: OutboundMessage): Promise<void>;
   /** Moves a status forward; `stale` when the stored status is already as far or further. */
@@ -205,7 +270,7 @@ export interface InboxRepository {
   advanceConversation(advance: ConversationAdvance): Promise<void>;
   getConversation(ref: ConversationRef): Promise<StoredConversation | undefined>;
   /** Newest first. */
-  listConversations(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredConversation>>;
+  listConversations(accountId: string, filter: ConversationListFilter, page: PageRequest): Promise<Page<StoredConversation>>;
   listContacts(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredContact>>;
   /** Oldest first. */
   listMessages(ref: ConversationRef, page: PageRequest): Promise<Page<StoredMessage>>;

@@ -7,7 +7,8 @@
 import { conversationIdOf } from '../../schemas/whatsapp-ids.js';
 import type { AutomationRepository } from './automation-ports.js';
 import { NotFound, ValidationFailed, WindowClosed } from './errors.js';
-import type { ConversationRef, InboxDeps, StoredContact, StoredConversation, StoredMessage } from './inbox-ports.js';
+import type { ConversationListFilter, ConversationRef, InboxDeps, StoredContact, StoredConversation, StoredMessage } from './inbox-ports.js';
+import { type MarketingPreference, marketingViewOf } from './marketing-preferences.js';
 import { orderOf, referredProductOf } from './message-content.js';
 import type { Page, PageRequest } from './ports.js';
 import { type OutgoingMessage, outgoingOf, replyTo } from './replies.js';
@@ -29,7 +30,7 @@ export function listContacts(deps: Pick<InboxDeps, 'inbox'>, accountId: string, 
   return deps.inbox.listContacts(accountId, filter, page);
 }
 
-export function listConversations(deps: Pick<InboxDeps, 'inbox'>, accountId: string, filter: ConversationFilter, page: PageRequest) {
+export function listConversations(deps: Pick<InboxDeps, 'inbox'>, accountId: string, filter: ConversationListFilter, page: PageRequest) {
   return deps.inbox.listConversations(accountId, filter, page);
 }
 
@@ -81,6 +82,12 @@ export async function sendReplyMaterial(deps: InboxDeps & ReplyMaterialDeps & Ag
     throw new ValidationFailed([{ path: ['body', 'replyMaterialId'], message: `The reply material ${replyMaterialId} renders to an empty text for this contact.`, code: 'custom' }]);
   }
   const message = outgoingOf(rendered);
+  if (message.type === 'template' && conversation.kind === 'group') {
+    // A template is priced and counted per user (rate card, messaging limit): not sent to a group from here.
+    throw new ValidationFailed([
+      { path: ['body', 'replyMaterialId'], message: `The reply material ${replyMaterialId} is a template; a group conversation takes text and media replies only.`, code: 'custom' },
+    ]);
+  }
   // A template goes out at any time: approved on the number, paid and counted like a broadcast message (`template-sends.ts`).
   if (message.type === 'template') return sendTemplateAsAgent(deps, ref, message, {
       waId: conversation.lastWaId ?? conversation.waId ?? ref.contactKey,
@@ -116,7 +123,7 @@ export async function markConversationRead(deps: Pick<InboxDeps, 'inbox'>, ref: 
 
 // ------------------------------------------------------------------ views
 
-export function contactViewOf(contact: StoredContact) {
+export function contactViewOf(contact: StoredContact, marketing?: MarketingPreference) {
   return {
     waId: contact.waId ?? null,
     ...(contact.userId ? { userId: contact.userId } : {}),
@@ -124,6 +131,7 @@ export function contactViewOf(contact: StoredContact) {
     attributes: { ...contact.attributes, whatsapp_phno: contact.whatsappPhno },
     firstSeenAt: contact.firstSeenAt,
     lastSeenAt: contact.lastSeenAt,
+    marketing: marketingViewOf(marketing),
   };
 }
 
@@ -131,6 +139,8 @@ export function conversationViewOf(conversation: StoredConversation) {
   return {
     conversationId: conversationIdOf(conversation.whatsappPhno, conversation.contactKey),
     whatsapp_phno: conversation.whatsappPhno,
+    kind: conversation.kind,
+    ...(conversation.groupId ? { groupId: conversation.groupId } : {}),
     waId: conversation.waId ?? null,
     ...(conversation.userId ? { userId: conversation.userId } : {}),
     contactName: conversation.contactName ?? null,
@@ -152,18 +162,29 @@ export function conversationViewOf(conversation: StoredConversation) {
  * message sent from a catalog product names the product, on every number:
  * the agent sees what arrived even where the catalog features are not
  * offered (an additional number: 403 `FEATURE_UNAVAILABLE` there).
+ * Where it came from (`source`), who wrote it in a group (`from`), its edits;
+ * a deleted message keeps the fact (`deleted`, `deletedAt`) and withholds
+ * what it said (text null, no earlier versions, no order or product).
  */
 export function messageViewOf(message: StoredMessage) {
-  const inbound = message.direction === 'in' && message.content ? message.content : undefined;
+  const deleted = message.deleted === true;
+  const inbound = message.direction === 'in' && message.content && !deleted ? message.content : undefined;
   const order = inbound && orderOf(inbound);
   const product = inbound && referredProductOf(inbound);
   return {
     wamid: message.wamid,
     direction: message.direction,
     type: message.messageType,
-    text: message.text,
+    text: deleted ? null : message.text,
     status: message.status,
     timestamp: message.timestamp,
+    source: message.source,
+    ...(message.from
+      ? { from: { waId: message.from.waId ?? null, ...(message.from.userId ? { userId: message.from.userId } : {}), name: message.from.name ?? null } }
+      : {}),
+    ...(message.editedAt ? { editedAt: message.editedAt } : {}),
+    ...(message.edits && !deleted ? { edits: message.edits } : {}),
+    ...(deleted ? { deleted: true as const, ...(message.deletedAt ? { deletedAt: message.deletedAt } : {}) } : {}),
     ...(message.error ? { error: message.error } : {}),
     ...(message.automation ? { automation: message.automation } : {}),
     ...(message.ai ? { ai: message.ai } : {}),

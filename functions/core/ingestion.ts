@@ -1,7 +1,9 @@
 /**
  * Webhook ingestion (docs/architecture.md): a verified delivery from Meta becomes one
- * bus event per message, per status and per template/number update, each
- * tagged with the connected number it concerns.
+ * bus event per message, per status, per echo or history message, per user
+ * preference and per template/number update, each tagged with the connected
+ * number it concerns. Who a message is from follows one rule (`pairSenderContact`,
+ * docs/architecture.md "Contact identity").
  *
  * Pure: the only thing it asks the world is the route of a phone_number_id or
  * a WABA, through the `NumberRouteLookup` port. Every entry, change and item
@@ -15,17 +17,23 @@ import { EVENT_CONTRACTS, type WebhookEvent } from '../../schemas/events.js';
 import { busEvent } from '../../schemas/events/contract.js';
 import type { NumberContext } from '../../schemas/events/number-context.js';
 import {
+  RECORD_FIELDS,
   type TemplateStatusUpdate,
   WABA_FIELDS,
   changeValueSchemas,
+  historyChunk,
+  historyThread,
   messageStatus,
   metaId,
   otherFieldValue,
+  userPreference,
   webhookChange,
   webhookEntry,
 } from '../../schemas/meta-webhook.js';
-import { inboundMessage, messageContact } from '../../schemas/meta-message.js';
+import { type InboundMessage, inboundMessage, messageContact } from '../../schemas/meta-message.js';
+import { isBusinessScopedUserId } from '../../schemas/whatsapp-ids.js';
 import type * as z from 'zod';
+import { type ContactIdentity, contactIdentity, pairSenderContact } from './contact-id.js';
 
 // ------------------------------------------------------------------- ports
 
@@ -69,7 +77,8 @@ export interface InvalidItem {
 /** `value.errors` of a `messages` change: Meta reporting a problem with the number or app rather than an item. */
 export interface ChangeErrors {
   where: string;
-  phoneNumberId: string;
+  /** Absent for a WABA-level change (e.g. a `history` chunk without `metadata`). */
+  phoneNumberId?: string;
   errors: unknown[];
 }
 
@@ -84,9 +93,14 @@ export interface Ingestion {
 
 type MessagesValue = z.infer<(typeof changeValueSchemas)['messages']>;
 
+type RecordField = (typeof RECORD_FIELDS)[keyof typeof RECORD_FIELDS];
+const RECORD_FIELD_NAMES: ReadonlySet<string> = new Set(Object.values(RECORD_FIELDS));
+
 type ParsedChange =
   | { kind: 'messages'; where: string; wabaId: string; time?: number; value: MessagesValue }
-  | { kind: 'update'; where: string; wabaId: string; time?: number; field: string; value: Record<string, unknown>; phoneNumberId?: string };
+  | { kind: 'update'; where: string; wabaId: string; time?: number; field: string; value: Record<string, unknown>; phoneNumberId?: string }
+  /** Echoes, history and user preferences: about a number's conversations, routed by `metadata` or else the WABA. */
+  | { kind: 'records'; where: string; wabaId: string; time?: number; field: RecordField; value: Record<string, unknown>; phoneNumberId?: string };
 
 /**
  * Turns a delivery's entries into bus events. `entries` is the envelope's
@@ -112,10 +126,11 @@ export async function ingestDelivery(entries: unknown[], routes: NumberRouteLook
   for (const change of changes) {
     if (change.kind === 'messages') {
       messagesChangeEvents(change, byPnid.get(change.value.metadata.phone_number_id), receivedAt, result);
-    } else {
-      const candidates = change.phoneNumberId ? [byPnid.get(change.phoneNumberId)].filter((r) => r !== undefined) : (byWaba.get(change.wabaId) ?? []);
-      updateEvents(change, candidates, receivedAt, result);
+      continue;
     }
+    const candidates = change.phoneNumberId ? [byPnid.get(change.phoneNumberId)].filter((r) => r !== undefined) : (byWaba.get(change.wabaId) ?? []);
+    if (change.kind === 'records') recordEvents(change, candidates, receivedAt, result);
+    else updateEvents(change, candidates, receivedAt, result);
   }
   return result;
 }
@@ -155,7 +170,8 @@ function parseChanges(entries: unknown[], invalid: InvalidItem[]): ParsedChange[
         invalid.push({ where: `${where}.value.metadata.phone_number_id`, field, issues: issuesOf(pnid.error) });
         return;
       }
-      changes.push({ kind: 'update', where, wabaId, time, field, value: data, phoneNumberId: pnid?.data });
+      const kind = RECORD_FIELD_NAMES.has(field) ? 'records' : 'update';
+      changes.push({ kind, where, wabaId, time, field: field as RecordField, value: data, phoneNumberId: pnid?.data });
     });
   });
   return changes;
@@ -167,10 +183,7 @@ function messagesChangeEvents(change: Extract<ParsedChange, { kind: 'messages' }
   const unrouted = (itemWhere: string, eventId: string) =>
     result.unrouted.push({ where: itemWhere, field: 'messages', wabaId, phoneNumberId, displayPhoneNumber: value.metadata.display_phone_number, eventId });
 
-  const contacts = (value.contacts ?? []).flatMap((raw) => {
-    const contact = messageContact.safeParse(raw);
-    return contact.success ? [contact.data] : [];
-  });
+  const contacts = contactEntries(value.contacts);
   if (value.errors?.length) result.changeErrors.push({ where, phoneNumberId, errors: value.errors });
 
   (value.messages ?? []).forEach((raw, i) => {
@@ -181,14 +194,16 @@ function messagesChangeEvents(change: Extract<ParsedChange, { kind: 'messages' }
       return;
     }
     const message = parsed.data;
+    // The message says who wrote; its contacts entry only adds the name when it names the same person.
+    const { identity, contact } = pairSenderContact({ waId: message.from, userId: message.from_user_id }, contacts);
+    if (!identity) {
+      result.invalid.push({ where: itemWhere, field: 'messages', issues: [NO_SENDER] });
+      return;
+    }
     if (!route) {
       unrouted(itemWhere, message.id);
       return;
     }
-    // The sender's contact entry; a change about one sender often lists just that one, unkeyed.
-    const contact =
-      contacts.find((c) => (message.from && c.wa_id === message.from) || (message.from_user_id && c.user_id === message.from_user_id)) ??
-      (contacts.length === 1 ? contacts[0] : undefined);
     result.events.push(
       busEvent(EVENT_CONTRACTS.messageReceived, {
         ...numberContext(route, message.id, receivedAt, fromEpochSeconds(message.timestamp)),
@@ -220,6 +235,151 @@ function messagesChangeEvents(change: Extract<ParsedChange, { kind: 'messages' }
       }),
     );
   });
+}
+
+const NO_SENDER = 'from: names no usable sender (a phone number in from, a business-scoped user id in from_user_id, or a single contacts entry when the message names neither).';
+
+function contactEntries(raw: unknown[] | undefined): z.infer<typeof messageContact>[] {
+  return (raw ?? []).flatMap((item) => {
+    const contact = messageContact.safeParse(item);
+    return contact.success ? [contact.data] : [];
+  });
+}
+
+/** Echoes, history and user preferences: one event per message or preference, never `Number Updated`. */
+function recordEvents(change: Extract<ParsedChange, { kind: 'records' }>, candidates: NumberRoute[], receivedAt: string, result: Ingestion) {
+  const { field, value, where, wabaId } = change;
+  /**
+   * The number an item concerns: the one `metadata` names; for a WABA-level change the one whose number
+   * the item's business side is, or the WABA's only number. Preferences go to every number of the WABA then.
+   */
+  const routeFor = (businessNumber: string | undefined): NumberRoute | undefined => {
+    if (change.phoneNumberId || businessNumber === undefined) return candidates.length === 1 ? candidates[0] : undefined;
+    const phno = normalizePhno(businessNumber);
+    return candidates.find((route) => route.whatsapp_phno === phno);
+  };
+  const unrouted = (itemWhere: string, eventId?: string) =>
+    result.unrouted.push({ where: itemWhere, field, wabaId, phoneNumberId: change.phoneNumberId, ...(eventId ? { eventId } : {}) });
+  const record = (
+    itemWhere: string,
+    route: NumberRoute | undefined,
+    message: InboundMessage,
+    recorded: { source: 'business_app' | 'history'; direction: 'in' | 'out'; contact: ContactIdentity; threadId?: string },
+  ) => {
+    const eventId = `rec:${message.id}`;
+    if (!route) {
+      unrouted(itemWhere, eventId);
+      return;
+    }
+    result.events.push(
+      busEvent(EVENT_CONTRACTS.messageRecorded, {
+        ...numberContext(route, eventId, receivedAt, fromEpochSeconds(message.timestamp)),
+        source: recorded.source,
+        direction: recorded.direction,
+        contact: contactOf(recorded.contact),
+        message,
+        ...(recorded.threadId ? { threadId: recorded.threadId } : {}),
+      }),
+    );
+  };
+
+  if (field === RECORD_FIELDS.echoes) {
+    // What the business typed in the Business app: `from` is the business number, `to` the user.
+    arrayAt(value, 'message_echoes').forEach((raw, i) => {
+      const itemWhere = `${where}.value.message_echoes[${i}]`;
+      const parsed = inboundMessage.safeParse(raw);
+      if (!parsed.success) return void result.invalid.push({ where: itemWhere, field, issues: issuesOf(parsed.error) });
+      const message = parsed.data;
+      const contact = contactIdentity({ waId: stringAt(message, 'to'), userId: stringAt(message, 'to_user_id') });
+      if (!contact) return void result.invalid.push({ where: itemWhere, field, issues: ['to: names no usable recipient (a phone number in to, or a business-scoped user id in to_user_id).'] });
+      record(itemWhere, routeFor(message.from), message, { source: 'business_app', direction: 'out', contact });
+    });
+    return;
+  }
+
+  if (field === RECORD_FIELDS.history) {
+    arrayAt(value, 'history').forEach((rawChunk, h) => {
+      const chunkWhere = `${where}.value.history[${h}]`;
+      const chunk = historyChunk.safeParse(rawChunk);
+      if (!chunk.success) return void result.invalid.push({ where: chunkWhere, field, issues: issuesOf(chunk.error) });
+      // The user declined to share their history (or Meta could not): reported, like a messages change's errors.
+      if (chunk.data.errors?.length) result.changeErrors.push({ where: chunkWhere, ...(change.phoneNumberId ? { phoneNumberId: change.phoneNumberId } : {}), errors: chunk.data.errors });
+      (chunk.data.threads ?? []).forEach((rawThread, t) => {
+        const threadWhere = `${chunkWhere}.threads[${t}]`;
+        const thread = historyThread.safeParse(rawThread);
+        if (!thread.success) return void result.invalid.push({ where: threadWhere, field, issues: issuesOf(thread.error) });
+        // A thread's id is the user's wa_id (or their BSUID for a username-only user).
+        const threadId = thread.data.id;
+        const contact = contactIdentity(isBusinessScopedUserId(threadId) ? { userId: threadId } : { waId: threadId });
+        if (!contact) return void result.invalid.push({ where: threadWhere, field, issues: ['id: the thread names no usable user (a phone number or a business-scoped user id).'] });
+        const messages = (thread.data.messages ?? []).flatMap((raw, m) => {
+          const parsed = inboundMessage.safeParse(raw);
+          if (parsed.success) return [parsed.data];
+          result.invalid.push({ where: `${threadWhere}.messages[${m}]`, field, issues: issuesOf(parsed.error) });
+          return [];
+        });
+        const fromUser = (message: InboundMessage) => !sentByBusiness(message, contact);
+        const route = routeFor(messages.find((message) => !fromUser(message))?.from);
+        messages.forEach((message, m) => {
+          // `in` when the user wrote it, `out` when the business did: `from` is the business number then.
+          const direction = fromUser(message) ? 'in' : 'out';
+          record(`${threadWhere}.messages[${m}]`, route, message, { source: 'history', direction, contact, threadId });
+        });
+      });
+    });
+    return;
+  }
+
+  // user_preferences: the item names the user; the change's contacts entry adds their user_id only when it matches.
+  const contacts = contactEntries(arrayAt(value, 'contacts'));
+  // The number `metadata` names, or (WABA-level) every number of the WABA: an opt-out holds for the business.
+  const targets = candidates;
+  arrayAt(value, 'user_preferences').forEach((raw, i) => {
+    const itemWhere = `${where}.value.user_preferences[${i}]`;
+    const parsed = userPreference.safeParse(raw);
+    if (!parsed.success) return void result.invalid.push({ where: itemWhere, field, issues: issuesOf(parsed.error) });
+    const item = parsed.data;
+    const { identity } = pairSenderContact({ waId: item.wa_id, userId: item.user_id }, contacts);
+    if (!identity) return void result.invalid.push({ where: itemWhere, field, issues: ['wa_id: names no usable user (a phone number in wa_id, or a business-scoped user id in user_id).'] });
+    const moment = item.timestamp ?? (change.time === undefined ? digest(item) : String(change.time));
+    const eventId = `pref:${identity.contactKey}:${item.category}:${item.value}:${moment}`;
+    if (targets.length === 0) return void unrouted(itemWhere, eventId);
+    const occurredAt = item.timestamp === undefined ? (change.time === undefined ? undefined : fromEpochSeconds(change.time)) : fromEpochSeconds(item.timestamp);
+    for (const route of targets) {
+      result.events.push(
+        busEvent(EVENT_CONTRACTS.userPreferencesUpdated, {
+          ...numberContext(route, eventId, receivedAt, occurredAt),
+          contact: contactOf(identity),
+          category: item.category,
+          value: item.value,
+          at: occurredAt ?? receivedAt,
+          ...(item.detail ? { detail: item.detail } : {}),
+        }),
+      );
+    }
+  });
+}
+
+/** Whether a history message was the business's: its sender is not the thread's user. */
+function sentByBusiness(message: InboundMessage, user: ContactIdentity): boolean {
+  const sender = contactIdentity({ waId: message.from, userId: message.from_user_id });
+  if (!sender) return false;
+  return user.waId ? sender.waId !== user.waId : sender.userId !== user.userId;
+}
+
+/** The `{waId?, userId?}` of an event's contact. */
+function contactOf(identity: ContactIdentity): { waId?: string; userId?: string } {
+  return { ...(identity.waId ? { waId: identity.waId } : {}), ...(identity.userId ? { userId: identity.userId } : {}) };
+}
+
+function arrayAt(value: Record<string, unknown>, key: string): unknown[] {
+  const items = value[key];
+  return Array.isArray(items) ? items : [];
+}
+
+function stringAt(value: Record<string, unknown>, key: string): string | undefined {
+  const item = value[key];
+  return typeof item === 'string' ? item : undefined;
 }
 
 function updateEvents(change: Extract<ParsedChange, { kind: 'update' }>, candidates: NumberRoute[], receivedAt: string, result: Ingestion) {

@@ -64,6 +64,7 @@ export function displayText(message: MetaObject & { type: string }): string {
       const kind = stringAt(part, 'type');
       if (kind === 'button_reply' || kind === 'list_reply') return stringAt(objectAt(part, kind), 'title') ?? '[interactive]';
       if (kind === 'nfm_reply') return '[form reply]';
+      if (kind === 'call_permission_reply') return callPermissionText(stringAt(objectAt(part, kind), 'response'));
       return '[interactive]';
     }
     case 'button':
@@ -81,9 +82,40 @@ export function displayText(message: MetaObject & { type: string }): string {
       return '[welcome request]';
     case 'template':
       return `[template] ${stringAt(part, 'name') ?? ''}`.trim();
+    case 'media_placeholder':
+      // History: a media message of the Business app's past threads, its media not synced.
+      return '[media]';
+    case 'unsupported':
+      return message.original_type === 'media_placeholder' ? '[media]' : '[unsupported]';
     default:
       return '[unsupported]';
   }
+}
+
+/** The user's answer to a request to call them: `[call permission: accepted]` or `rejected` (another answer as Meta wrote it). */
+function callPermissionText(response: string | undefined): string {
+  const answer = response === 'accept' ? 'accepted' : response === 'reject' ? 'rejected' : (response ?? 'unknown');
+  return `[call permission: ${answer}]`;
+}
+
+/**
+ * What an `edit` or a `revoke` message does to an earlier one: an edit gives
+ * the original's new text (`displayText` of `edit.message`: a text's body, a
+ * media's caption); undefined for any other message. Read from Meta's type,
+ * or from `original_type` when the parser kept it as `unsupported`.
+ */
+export type Amendment = { kind: 'edit'; originalWamid: string; text: string } | { kind: 'revoke'; originalWamid: string };
+
+export function amendmentOf(message: MetaObject & { type: string }): Amendment | undefined {
+  const type = message.type === 'unsupported' && typeof message.original_type === 'string' ? message.original_type : message.type;
+  if (type !== 'edit' && type !== 'revoke') return undefined;
+  const part = objectAt(message, type);
+  const originalWamid = stringAt(part, 'original_message_id');
+  if (!originalWamid) return undefined;
+  if (type === 'revoke') return { kind: 'revoke', originalWamid };
+  const edited = objectAt(part, 'message');
+  const editedType = stringAt(edited, 'type');
+  return { kind: 'edit', originalWamid, text: edited && editedType ? displayText({ ...edited, type: editedType }) : '' };
 }
 
 /** One line of the text, cut to what a conversation list shows. */

@@ -216,6 +216,11 @@ export interface CapacityTake {
   moves: ReachMove[];
 }
 
+/** What a commit by `owner` takes in `bucket`: `units` new users under the guard of what was decided on, and the moved units. */
+export function capacityTake(capacity: Capacity, take: { portfolioId: string; bucket: string; owner: string; units: number; moves: ReachMove[] }): CapacityTake {
+  return { ...take, releaseAt: releaseAtOf(take.bucket).toISOString(), guard: capacity.guard(take.units) };
+}
+
 /** Everything one round commits in ONE transaction: its plan, its credits, its units and the chunk's deferred count. */
 export interface RoundCommit {
   accountId: string;

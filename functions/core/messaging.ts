@@ -10,11 +10,15 @@
  * `WhatsAppRejected` for any other refusal.
  */
 
+/** Who a message goes to: one user (the default), or a WhatsApp group the number is in (`to` is then the group's id). */
+export type RecipientType = 'individual' | 'group';
+
 export interface SendTextRequest {
   /** The sending number's Graph id: replies go out from the conversation's number. */
   phoneNumberId: string;
-  /** The recipient's number (or BSUID for a username-only user). */
+  /** The recipient's number (or BSUID for a username-only user, or a group's id). */
   to: string;
+  recipientType?: RecipientType;
   text: string;
   /** Echoed by Meta in every status of the message (`biz_opaque_callback_data`). */
   bizOpaqueCallbackData?: string;
@@ -30,6 +34,7 @@ export interface TemplateMessage {
 export interface SendTemplateRequest {
   phoneNumberId: string;
   to: string;
+  recipientType?: RecipientType;
   template: TemplateMessage;
   bizOpaqueCallbackData?: string;
 }
@@ -55,6 +60,7 @@ export type InteractiveContent =
 export interface SendInteractiveRequest {
   phoneNumberId: string;
   to: string;
+  recipientType?: RecipientType;
   interactive: InteractiveContent;
   bizOpaqueCallbackData?: string;
 }
@@ -67,6 +73,7 @@ export type MediaContent =
 export interface SendMediaRequest {
   phoneNumberId: string;
   to: string;
+  recipientType?: RecipientType;
   media: MediaContent;
   bizOpaqueCallbackData?: string;
 }

@@ -13,6 +13,8 @@
  *   phone number id, the sender's address and identity from the bus event)
  *   and the window that message opened, so it can reply before the inbox
  *   consumer has written the conversation.
+ * - A group's conversation is answered in the group (`recipient_type:
+ *   "group"`, `to` the group's id), never to one member privately.
  */
 import type { AiAnswerMeta, ReplyContent } from '../../schemas/automations.js';
 import type { ContactIdentity } from './contact-id.js';
@@ -34,9 +36,11 @@ export type OutgoingMessage =
 export interface ReplyTarget {
   /** The Graph id of the number the message arrived on. */
   phoneNumberId: string;
-  /** The sender's address exactly as Meta wrote it (its number, or BSUID for a username-only user). */
+  /** The sender's address exactly as Meta wrote it (its number, or BSUID for a username-only user), or a group's id. */
   to: string;
   identity: ContactIdentity;
+  /** `group`: `to` is a WhatsApp group's id. */
+  recipientType?: 'group';
 }
 
 export type ReplyOutcome = { outcome: 'sent'; wamid: string } | { outcome: 'WINDOW_CLOSED' };
@@ -112,6 +116,7 @@ async function storedTarget(deps: ReplyDeps, ref: ConversationRef, conversation:
       whatsapp_phno: ref.whatsappPhno,
     });
   }
+  if (conversation.groupId) return { phoneNumberId: number.phoneNumberId, to: conversation.groupId, recipientType: 'group', identity: { contactKey: ref.contactKey } };
   return {
     phoneNumberId: number.phoneNumberId,
     to: conversation.lastWaId ?? conversation.waId ?? conversation.userId ?? ref.contactKey,
@@ -124,7 +129,12 @@ async function storedTarget(deps: ReplyDeps, ref: ConversationRef, conversation:
 }
 
 function send(messaging: MessageSender, target: ReplyTarget, message: OutgoingMessage, bizOpaqueCallbackData: string | undefined): Promise<SentMessage> {
-  const base = { phoneNumberId: target.phoneNumberId, to: target.to, ...(bizOpaqueCallbackData ? { bizOpaqueCallbackData } : {}) };
+  const base = {
+    phoneNumberId: target.phoneNumberId,
+    to: target.to,
+    ...(target.recipientType ? { recipientType: target.recipientType } : {}),
+    ...(bizOpaqueCallbackData ? { bizOpaqueCallbackData } : {}),
+  };
   switch (message.type) {
     case 'text':
       return messaging.sendText({ ...base, text: message.text });

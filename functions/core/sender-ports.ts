@@ -4,6 +4,7 @@
  * settings, and the context one chunk round's steps share.
  */
 import type { BroadcastRecord, BroadcastRepository } from './broadcast-ports.js';
+import type { MarketingPreferenceStore } from './marketing-preferences.js';
 import type { MessageSender } from './messaging.js';
 import type { DeferredSendScheduler, MessagingLimitStore, RoundPlan } from './messaging-limit.js';
 import type { NumberRepository } from './numbers.js';
@@ -39,6 +40,8 @@ export interface SenderDeps {
   broadcasts: BroadcastRepository;
   credits: CreditPool;
   messagingLimits: MessagingLimitStore;
+  /** Who opted out of marketing messages: read once per round, for a MARKETING template only. */
+  marketingPreferences: Pick<MarketingPreferenceStore, 'forContacts'>;
   /** Puts a chunk's next round on the send queue when deferred recipients can go. */
   scheduler: DeferredSendScheduler;
   messaging: Pick<MessageSender, 'sendTemplate'>;
@@ -54,6 +57,8 @@ export interface ChunkOutcome {
   outcome: 'processed' | 'already-settled' | 'unknown-broadcast';
   sent: number;
   failed: number;
+  /** Recipients this run skipped because they opted out of marketing messages. */
+  skippedOptOut?: number;
   reservedMicros: number;
   usedMicros: number;
   /** Recipients left for a later round: deferred by the messaging limit, or not claimed before the round's `sendBy`. */

@@ -12,6 +12,9 @@
  *    pay for every sendable recipient, the largest affordable prefix is
  *    reserved and the rest fail as `insufficient_credits`. A second run finds
  *    the round's plan and sends only what it covers.
+ *    Before planning, recipients of a MARKETING template who opted out of
+ *    marketing messages from the number are `skipped` (`skipOptedOut`): they
+ *    take no credit and no unit, and a rerun finds their state.
  * 2. **Send** each covered recipient at most once: its state item goes from
  *    absent (pending) to `sending` by a conditional write BEFORE the send, so
  *    only one run ever sends to it; then `sent` (with the wamid) or `failed`.
@@ -30,7 +33,7 @@
 import type { SendChunkMessage } from '../../schemas/broadcasts.js';
 import type { FailureReason } from './broadcast-ports.js';
 import { coveredBy, settle } from './chunk-credits.js';
-import { planIdOf, planOf, planRound, roundPrice } from './chunk-plan.js';
+import { planIdOf, planOf, planRound, roundPrice, skipOptedOut } from './chunk-plan.js';
 import { AppError, WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable, WindowClosed } from './errors.js';
 import { LATE_GRACE_MS, REACH_MS } from './messaging-limit.js';
 import { billingPeriod } from './plan.js';
@@ -79,9 +82,13 @@ export async function processChunk(deps: SenderDeps, message: SendChunkMessage):
   const sendable = number !== undefined && number.phoneNumberId === broadcast.phoneNumberId;
   let states = await deps.broadcasts.recipientStates(broadcastId, recipients);
 
+  // Opted out of marketing messages: skipped before anything is planned, reserved or counted against the limit.
+  let skipped = new Set<string>();
   if (!reservation && sendable) {
     const pending = recipients.filter((waId) => !states.has(waId));
-    if (pending.length > 0) reservation = await planRound(ctx, pending, number);
+    skipped = await skipOptedOut(ctx, pending);
+    const rest = pending.filter((waId) => !skipped.has(waId));
+    if (rest.length > 0) reservation = await planRound(ctx, rest, number);
   }
   // A later round that plans nothing leaves nobody waiting.
   if (!reservation && round > 0) await deps.broadcasts.setDeferred(broadcastId, chunk, 0);
@@ -91,7 +98,7 @@ export async function processChunk(deps: SenderDeps, message: SendChunkMessage):
   const held = new Set([...covered, ...(plan?.deferred ?? [])]);
 
   // Everyone the round neither pays for nor defers fails without a send.
-  const unpaid = recipients.filter((waId) => !held.has(waId) && !states.has(waId));
+  const unpaid = recipients.filter((waId) => !held.has(waId) && !states.has(waId) && !skipped.has(waId));
   if (unpaid.length > 0) {
     const reason: FailureReason = sendable ? 'insufficient_credits' : 'number_disconnected';
     const guard = reservation ? undefined : { accountId, reservationId };

@@ -33,6 +33,7 @@ import { localClock } from './automation-match.js';
 import { BackendFailure } from './backend-failures.js';
 import { AppError, NotFound, QuotaExceeded, WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable } from './errors.js';
 import type { InboxRepository } from './inbox-ports.js';
+import type { MarketingPreferenceDeps } from './marketing-preferences.js';
 import type { MessageSender } from './messaging.js';
 import type { NumberRepository } from './numbers.js';
 import type { AccountRepository } from './ports.js';
@@ -51,7 +52,7 @@ export interface SequenceRunnerSettings {
 
 export const DEFAULT_SEQUENCE_RUNNER_SETTINGS: SequenceRunnerSettings = { staleClaimSeconds: 300 };
 
-export interface SequenceRunnerDeps extends SequenceDeps {
+export interface SequenceRunnerDeps extends SequenceDeps, MarketingPreferenceDeps {
   inbox: InboxRepository;
   messaging: MessageSender;
   accounts: Pick<AccountRepository, 'get'>;

@@ -17,7 +17,7 @@
  */
 import { CapacityChanged, ReachedCellChanged } from './backend-failures.js';
 import { IdempotencyKeyReused, ReservationExists, ServiceBusy } from './errors.js';
-import { type MessagingLimitStore, REACH_MS, type ReachCell, capacityFor, hourOf, limitedPortfolio, releaseAtOf, resumeAt } from './messaging-limit.js';
+import { type MessagingLimitStore, REACH_MS, type ReachCell, capacityFor, capacityTake, hourOf, limitedPortfolio, resumeAt } from './messaging-limit.js';
 import type { Clock, CreditReservation } from './ports.js';
 import type { CreditPool } from './sender-ports.js';
 
@@ -103,15 +103,13 @@ export async function admitSend(deps: SingleSendDeps, send: SingleSend): Promise
         ...(pays ? { credits: send.credits! } : {}),
         ...(counted
           ? {
-              capacity: {
+              capacity: capacityTake(capacity, {
                 portfolioId,
                 bucket,
-                releaseAt: releaseAtOf(bucket).toISOString(),
                 owner: phno,
                 units: isNew ? 1 : 0,
-                guard: capacity.guard(isNew ? 1 : 0),
                 moves: cell && cell.bucket !== bucket ? [{ from: cell.bucket, owner: cell.owner, count: 1 }] : [],
-              },
+              }),
             }
           : {}),
         attributes: { recipient: waId, ...(reach ? { reach } : {}) },

@@ -9,6 +9,7 @@
 import type { RateCard } from '../../schemas/rate-card.js';
 import { AppError, Conflict, MessagingLimitReached, ReservationSettled, WindowClosed } from './errors.js';
 import type { ConversationRef } from './inbox-ports.js';
+import { type MarketingPreferenceDeps, optedOutOf } from './marketing-preferences.js';
 import { portfolioOf } from './messaging-limit.js';
 import type { NumberRepository } from './numbers.js';
 import { billingPeriod } from './plan.js';
@@ -19,7 +20,7 @@ import type { CreditPool } from './sender-ports.js';
 import { type SingleSendDeps, admitSend, noteSent } from './single-send.js';
 import type { TemplateRepository } from './template-ports.js';
 
-export interface TemplatePricingDeps {
+export interface TemplatePricingDeps extends MarketingPreferenceDeps {
   templates: Pick<TemplateRepository, 'get'>;
   numbers: Pick<NumberRepository, 'get'>;
   rateCard: RateCard;
@@ -27,13 +28,15 @@ export interface TemplatePricingDeps {
 
 /** What a template send to one user will take, or why it may not go out. */
 export type TemplateSendPlan =
-  | { refused: 'TEMPLATE_NOT_APPROVED' | 'NUMBER_NOT_CONNECTED' }
+  | { refused: 'TEMPLATE_NOT_APPROVED' | 'NUMBER_NOT_CONNECTED' | 'OPTED_OUT' }
   | { refused?: undefined; priceMicros: number; period: string; capMicros: number | null; portfolioId: string };
 
 /**
- * Checks the template is approved on the number and prices it for the user
- * (0 inside their free entry window with the number, `pricing.ts`); the
- * billing anchor fixes the period the number's spend is counted in.
+ * Checks the template is approved on the number and the user did not opt out
+ * of its category from that number (a MARKETING template after a `stop`,
+ * `marketing-preferences.ts`), and prices it for the user (0 inside their
+ * free entry window with the number, `pricing.ts`); the billing anchor fixes
+ * the period the number's spend is counted in.
  */
 export async function planTemplateSend(
   deps: TemplatePricingDeps,
@@ -48,6 +51,7 @@ export async function planTemplateSend(
   ]);
   if (!stored || stored.numbers[ref.whatsappPhno]?.status !== 'APPROVED') return { refused: 'TEMPLATE_NOT_APPROVED' };
   if (!number) return { refused: 'NUMBER_NOT_CONNECTED' };
+  if ((await optedOutOf(deps.marketingPreferences, ref.accountId, ref.whatsappPhno, stored.category, [to.waId])).size > 0) return { refused: 'OPTED_OUT' };
   return {
     priceMicros: priceFor(deps.rateCard, pricedCategory(stored.category), to.waId, to, billing.now),
     period: billingPeriod(billing.anchor, billing.now).key,
@@ -64,7 +68,8 @@ export interface AgentTemplateDeps extends TemplatePricingDeps, SingleSendDeps, 
 
 /**
  * An agent's template from the inbox, at any time: approved on the
- * conversation's number (409 `TEMPLATE_NOT_APPROVED`), paid at the rate
+ * conversation's number (409 `TEMPLATE_NOT_APPROVED`), not a marketing
+ * template to a user who stopped those (409 `RECIPIENT_OPTED_OUT`), paid at the rate
  * card's price within the number's cap (409 `QUOTA_EXCEEDED`), counted
  * against the messaging limit (429 `MESSAGING_LIMIT_REACHED` when it has no
  * room), sent, then settled: the price when WhatsApp took it, nothing when
@@ -82,6 +87,12 @@ export async function sendTemplateAsAgent(
   const plan = await planTemplateSend(deps, ref, message, to, { anchor: account?.billingAnchor ?? now.toISOString(), now });
   if (plan.refused === 'TEMPLATE_NOT_APPROVED') {
     throw new Conflict('TEMPLATE_NOT_APPROVED', `The template ${message.name} (${message.language}) is not approved on ${ref.whatsappPhno}.`, {
+      whatsapp_phno: ref.whatsappPhno,
+      template: message.name,
+    });
+  }
+  if (plan.refused === 'OPTED_OUT') {
+    throw new Conflict('RECIPIENT_OPTED_OUT', `The contact stopped marketing messages from ${ref.whatsappPhno}; send a utility template, or wait for them to write.`, {
       whatsapp_phno: ref.whatsappPhno,
       template: message.name,
     });

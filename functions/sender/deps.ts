@@ -8,6 +8,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAccountRepository } from '../adapters/dynamo/account-repository.js';
 import { DynamoBroadcastRepository } from '../adapters/dynamo/broadcast-repository.js';
 import { createDocumentClient } from '../adapters/dynamo/client.js';
+import { DynamoMarketingPreferenceStore } from '../adapters/dynamo/marketing-preferences.js';
 import { DynamoMessagingLimitStore } from '../adapters/dynamo/messaging-limit-store.js';
 import { DynamoNumberRepository } from '../adapters/dynamo/number-repository.js';
 import { DynamoQuotaStore } from '../adapters/dynamo/quota-store.js';
@@ -44,6 +45,7 @@ export function createSenderDeps(doc: DynamoDBDocumentClient, tableName: string,
     broadcasts: new DynamoBroadcastRepository(doc, tableName, clock),
     credits: new DynamoQuotaStore(doc, tableName, clock),
     messagingLimits: new DynamoMessagingLimitStore(doc, tableName, clock),
+    marketingPreferences: new DynamoMarketingPreferenceStore(doc, tableName),
     scheduler: wiring.scheduler ?? unscheduled,
     messaging: wiring.messaging,
     events: wiring.events,

@@ -71,7 +71,7 @@ describe('a broadcast through the local runtime', () => {
     );
     const view = done.body as Broadcast;
     expect(view.status).toBe('completed');
-    expect(view.counts).toEqual({ recipients: 5, sent: 4, delivered: 4, read: 4, failed: 1, replied: 0, deferred: 0 });
+    expect(view.counts).toEqual({ recipients: 5, sent: 4, delivered: 4, read: 4, failed: 1, replied: 0, skippedOptOut: 0, deferred: 0 });
     expect(view.failedReasons).toEqual({ meta_failed: 1 });
     expect(view.creditsSpentMicros).toBe(4 * US_PRICE);
   });

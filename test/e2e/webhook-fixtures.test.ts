@@ -30,7 +30,7 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-const { messageReceived: RECEIVED, messageStatusUpdated: STATUS, templateStatusUpdated: TEMPLATE, numberUpdated: NUMBER } = DETAIL_TYPES;
+const { messageReceived: RECEIVED, messageStatusUpdated: STATUS, templateStatusUpdated: TEMPLATE, numberUpdated: NUMBER, messageRecorded: RECORDED, userPreferencesUpdated: PREFERENCES } = DETAIL_TYPES;
 const DEFAULT = FIXTURE_ROUTES.default.whatsapp_phno;
 const VENDAS = FIXTURE_ROUTES.vendas.whatsapp_phno;
 const SECOND = FIXTURE_ROUTES.secondWaba.whatsapp_phno;
@@ -42,10 +42,16 @@ interface Expected {
   rules: string[];
   /** More of the detail that must be there. */
   detail?: Record<string, unknown>;
+  /** Fields of the detail that must not be there. */
+  absent?: string[];
 }
 
 const received = (eventId: string, phno: string, detail: Record<string, unknown> = {}, rules = ['inbox', 'automation', 'integrations', 'outgoingWebhooks']): Expected => ({ detailType: RECEIVED, eventId, phno, rules, detail });
 const status = (eventId: string, phno: string, detail: Record<string, unknown> = {}, rules = ['inbox', 'outgoingWebhooks', 'broadcast']): Expected => ({ detailType: STATUS, eventId, phno, rules, detail });
+
+/** An echo or history message: to the inbox only (no automation, integration, outgoing webhook or broadcast). */
+const recorded = (wamid: string, phno: string, detail: Record<string, unknown>): Expected => ({ detailType: RECORDED, eventId: `rec:${wamid}`, phno, rules: ['inbox'], detail });
+const GROUP_ID = 'Y2FwaV9ncm91cDoxNTU1MDAwMTAwMToxMjAzNjMwMDAwMDAwMDE';
 
 /** What each fixture must produce, in order. A fixture missing here fails its test. */
 const EXPECTED: Record<string, Expected[]> = {
@@ -57,18 +63,44 @@ const EXPECTED: Record<string, Expected[]> = {
     { detailType: NUMBER, eventId: /^upd:business_capability_update:-:1764230600:[0-9a-f]+:15550001001$/, phno: DEFAULT, rules: ['outgoingWebhooks'], detail: { field: 'business_capability_update' } },
     { detailType: NUMBER, eventId: /^upd:business_capability_update:-:1764230600:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: ['outgoingWebhooks'], detail: { field: 'business_capability_update' } },
   ],
+  // A call permission reply quotes the business's request (context.id), so the broadcasts see it like any reply.
+  'call-permission-reply.json': [
+    received(
+      'wamid.IN_CALLPERM_0001',
+      DEFAULT,
+      { message: expect.objectContaining({ interactive: expect.objectContaining({ type: 'call_permission_reply', call_permission_reply: expect.objectContaining({ response: 'accept' }) }) }) },
+      ['inbox', 'automation', 'integrations', 'outgoingWebhooks', 'broadcast'],
+    ),
+  ],
+  // The contacts entry names another user: the message's `from` is the sender and the event carries no contact.
+  'contact-mismatch.json': [{ ...received('wamid.IN_MISMATCH_0001', DEFAULT, { message: expect.objectContaining({ from: '5511987650005' }) }), absent: ['contact'] }],
   'ctwa-referral-additional-number.json': [received('wamid.IN_REFERRAL_0002', VENDAS, { message: expect.objectContaining({ referral: expect.objectContaining({ source_id: '120200000000002' }) }) })],
   'ctwa-referral.json': [received('wamid.IN_REFERRAL_0001', DEFAULT, { message: expect.objectContaining({ referral: expect.objectContaining({ ctwa_clid: expect.any(String) }) }) })],
+  'group-message.json': [received('wamid.IN_GROUP_0001', DEFAULT, { message: expect.objectContaining({ from: '5511987650004', group_id: GROUP_ID }), contact: expect.objectContaining({ wa_id: '5511987650004' }) })],
+  // The group's id stays raw in recipient_id, with Meta's recipient_type: never read as a phone number.
+  'group-status.json': [status('wamid.OUT_GROUP_0001:read', DEFAULT, { status: expect.objectContaining({ recipient_id: GROUP_ID, recipient_type: 'group', recipient_participant_id: '5511987650004' }) }, ['inbox', 'outgoingWebhooks'])],
+  // One event per history message, in thread order; `out` when the business number wrote it.
+  'history-threads.json': [
+    recorded('wamid.HIST_0001', DEFAULT, { source: 'history', direction: 'out', contact: { waId: '5511987650002' }, threadId: '5511987650002', occurredAt: '2025-11-26T06:53:20.000Z' }),
+    recorded('wamid.HIST_0002', DEFAULT, { source: 'history', direction: 'in', contact: { waId: '5511987650002' }, threadId: '5511987650002' }),
+    recorded('wamid.HIST_0003', DEFAULT, { source: 'history', direction: 'out', message: expect.objectContaining({ original_type: 'media_placeholder', history_context: { status: 'PLAYED' } }) }),
+    recorded('wamid.HIST_0004', DEFAULT, { source: 'history', direction: 'out', contact: { waId: '5511987650003' }, threadId: '5511987650003' }),
+  ],
   'image-message.json': [received('wamid.IN_IMAGE_0001', VENDAS, { message: expect.objectContaining({ type: 'image', image: expect.objectContaining({ id: '1470000000000001' }) }) })],
   'interactive-button-reply.json': [
     received('wamid.IN_INTERACTIVE_0001', DEFAULT, { message: expect.objectContaining({ interactive: expect.objectContaining({ type: 'button_reply' }) }) }, ['inbox', 'automation', 'integrations', 'outgoingWebhooks', 'broadcast']),
   ],
   'location-message.json': [received('wamid.IN_LOCATION_0001', SECOND, { wabaId: '210000000000002', message: expect.objectContaining({ location: expect.objectContaining({ name: 'Loja Centro' }) }) })],
+  'message-edit.json': [received('wamid.IN_EDIT_0001', DEFAULT, { message: expect.objectContaining({ type: 'edit', edit: expect.objectContaining({ original_message_id: 'wamid.IN_TEXT_0001' }) }) })],
+  'message-revoke.json': [received('wamid.IN_REVOKE_0001', DEFAULT, { message: expect.objectContaining({ type: 'revoke', revoke: { original_message_id: 'wamid.IN_TEXT_0001' } }) })],
   'order-message.json': [received('wamid.IN_ORDER_0001', DEFAULT, { message: expect.objectContaining({ order: expect.objectContaining({ catalog_id: '900000000000001' }) }) })],
   'phone-number-quality-update.json': [
     { detailType: NUMBER, eventId: /^upd:phone_number_quality_update:UPGRADE:1764230800:[0-9a-f]+:15550001002$/, phno: VENDAS, rules: ['outgoingWebhooks'], detail: { field: 'phone_number_quality_update' } },
   ],
   'reaction-message.json': [received('wamid.IN_REACTION_0001', DEFAULT, { message: expect.objectContaining({ reaction: { message_id: 'wamid.OUT_0001', emoji: '👍' } }) })],
+  'smb-message-echo.json': [
+    recorded('wamid.ECHO_0001', DEFAULT, { source: 'business_app', direction: 'out', contact: { waId: '5511987650001' }, message: expect.objectContaining({ from: '15550001001', to: '5511987650001', type: 'text' }) }),
+  ],
   'status-delivered.json': [status('wamid.OUT_BROADCAST_0001:delivered', VENDAS, { broadcastId: 'brd_0001' })],
   'status-failed.json': [status('wamid.OUT_BROADCAST_0002:failed', VENDAS, { broadcastId: 'brd_0001', status: expect.objectContaining({ errors: [expect.objectContaining({ code: 131049 })] }) })],
   'status-read.json': [status('wamid.OUT_BROADCAST_0001:read', VENDAS, { broadcastId: 'brd_0001' })],
@@ -88,6 +120,11 @@ const EXPECTED: Record<string, Expected[]> = {
   'text-message.json': [received('wamid.IN_TEXT_0001', DEFAULT, { contact: { wa_id: '5511987650001', profile: { name: 'Maria Souza' } } })],
   'two-numbers-one-delivery.json': [received('wamid.IN_TEXT_0002', DEFAULT), received('wamid.IN_TEXT_0003', VENDAS), received('wamid.IN_TEXT_0004', SECOND)],
   'unknown-number.json': [],
+  // The matching contacts entry adds the BSUID; opt-outs go to the broadcasts only.
+  'user-preferences.json': [
+    { detailType: PREFERENCES, eventId: 'pref:5511987650001:marketing_messages:stop:1764231600', phno: VENDAS, rules: ['broadcast'], detail: { contact: { waId: '5511987650001', userId: 'BR.1502576394655843' }, category: 'marketing_messages', value: 'stop', at: '2025-11-27T08:20:00.000Z' } },
+    { detailType: PREFERENCES, eventId: 'pref:5511987650002:marketing_messages:resume:1764231660', phno: VENDAS, rules: ['broadcast'], detail: { contact: { waId: '5511987650002' }, value: 'resume' } },
+  ],
   'unsupported-message.json': [received('wamid.IN_UNSUPPORTED_0001', DEFAULT, { message: expect.objectContaining({ type: 'unsupported', errors: [expect.objectContaining({ code: 131051 })] }) })],
 };
 
@@ -131,6 +168,7 @@ describe('POST /webhook with every Meta fixture', () => {
         receivedAt: expect.any(String),
         ...want.detail,
       });
+      for (const field of want.absent ?? []) expect(event.detail).not.toHaveProperty(field);
       expect(rules).toEqual(want.rules);
     });
   });

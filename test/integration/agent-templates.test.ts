@@ -8,8 +8,10 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as entities from '../../functions/adapters/dynamo/entities/index.js';
+import { DynamoMarketingPreferenceStore } from '../../functions/adapters/dynamo/marketing-preferences.js';
 import { createApi, createApiDeps } from '../../functions/api/app.js';
 import { WhatsAppRejected } from '../../functions/core/errors.js';
+import { MARKETING_CATEGORY } from '../../functions/core/marketing-preferences.js';
 import { updateNumber } from '../../functions/core/numbers.js';
 import { conversationIdOf } from '../../schemas/whatsapp-ids.js';
 import { call } from '../support/api-events.js';
@@ -113,6 +115,31 @@ describe('an agent template with the window closed', () => {
     expect((await post(main, waId, promo)).status).toBe(202);
     expect(messaging.sends).toHaveLength(1);
     expect(await balance()).toBe(before);
+  });
+
+  it('refuses a marketing template to a user who stopped marketing messages from the number (409 RECIPIENT_OPTED_OUT)', async () => {
+    const { world, messaging, accountId, main, sales, material, sendTo, balance } = await inbox();
+    const promo = await material('promo');
+    const waId = '13260000001';
+    const at = world.clock.now().toISOString();
+    await new DynamoMarketingPreferenceStore(table.doc, table.tableName).record({
+      accountId,
+      whatsappPhno: main.whatsapp_phno,
+      contactKey: waId,
+      waId,
+      category: MARKETING_CATEGORY,
+      value: 'stop',
+      at,
+      updatedAt: at,
+    });
+    const before = await balance();
+    const refused = await sendTo(main, waId, promo);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('RECIPIENT_OPTED_OUT');
+    expect(await balance()).toBe(before);
+    // The stop was said to the default number only: the other number may still send.
+    expect((await sendTo(sales, waId, promo)).status).toBe(202);
+    expect(messaging.sends.map((s) => s.phoneNumberId)).toEqual([sales.phoneNumberId]);
   });
 
   it('gives the price back when WhatsApp refuses the send', async () => {

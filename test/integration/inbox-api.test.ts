@@ -75,7 +75,8 @@ describe('GET /v1/contacts', () => {
     expect(res.status).toBe(200);
     expect(res.body.nextCursor).toBeNull();
     expect(res.body.items.map((c: any) => c.attributes.whatsapp_phno).sort()).toEqual(['15550001001', '15550001002']);
-    expect(Object.keys(res.body.items[0]).sort()).toEqual(['attributes', 'firstSeenAt', 'lastSeenAt', 'name', 'waId']);
+    expect(Object.keys(res.body.items[0]).sort()).toEqual(['attributes', 'firstSeenAt', 'lastSeenAt', 'marketing', 'name', 'waId']);
+    expect(res.body.items[0].marketing).toBeNull();
     expect(res.body.items[0]).toMatchObject({ waId: '16505550002', name: 'Maria Souza' });
   });
 
@@ -113,6 +114,7 @@ describe('GET /v1/conversations', () => {
     expect(res.body.items[0]).toEqual({
       conversationId: '5511900001003_5511987650001',
       whatsapp_phno: '5511900001003',
+      kind: 'direct',
       waId: '5511987650001',
       contactName: 'Maria Souza',
       lastMessageAt: new Date((t - 10) * 1000).toISOString(),
@@ -176,8 +178,8 @@ describe('GET /v1/conversations/{conversationId}/messages', () => {
     const res = await send({ method: 'GET', path: '/v1/conversations/15550001001_16505550002/messages', as: agent(accountId) });
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([
-      { wamid: 'wamid.M1', direction: 'in', type: 'text', text: 'one', status: 'received', timestamp: new Date((t - 2) * 1000).toISOString() },
-      { wamid: 'wamid.M2', direction: 'in', type: 'text', text: 'two', status: 'received', timestamp: new Date((t - 1) * 1000).toISOString() },
+      { wamid: 'wamid.M1', direction: 'in', type: 'text', text: 'one', status: 'received', source: 'cloud_api', timestamp: new Date((t - 2) * 1000).toISOString() },
+      { wamid: 'wamid.M2', direction: 'in', type: 'text', text: 'two', status: 'received', source: 'cloud_api', timestamp: new Date((t - 1) * 1000).toISOString() },
     ]);
   });
 

@@ -271,7 +271,7 @@ describe('automation facts beside the inbox consumer', () => {
     const [message] = await messagesView(accountId);
     expect(message).toMatchObject({ wamid: 'wamid.DECIDED_AFTER', text: 'horário?', status: 'received', automation: { reason: 'decided after the inbox' } });
     const { automation: _shown, ...rest } = message;
-    expect(Object.keys(rest).sort()).toEqual(['direction', 'status', 'text', 'timestamp', 'type', 'wamid']);
+    expect(Object.keys(rest).sort()).toEqual(['direction', 'source', 'status', 'text', 'timestamp', 'type', 'wamid']);
   });
 
   it('keeps both when the decision and the inbound write race', async () => {

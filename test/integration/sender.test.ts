@@ -60,7 +60,7 @@ describe('sending a broadcast', () => {
     await sendAllChunks(world, accountId, broadcastId);
     const view = await getBroadcast(world.api, accountId, broadcastId);
     expect(view.status).toBe('completed');
-    expect(view.counts).toEqual({ recipients: 7, sent: 7, delivered: 0, read: 0, failed: 0, replied: 0, deferred: 0 });
+    expect(view.counts).toEqual({ recipients: 7, sent: 7, delivered: 0, read: 0, failed: 0, replied: 0, skippedOptOut: 0, deferred: 0 });
     expect(view.creditsSpentMicros).toBe(7 * PRICE);
   });
 

@@ -8,6 +8,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBroadcastRepository } from '../../functions/adapters/dynamo/broadcast-repository.js';
+import { DynamoMarketingPreferenceStore } from '../../functions/adapters/dynamo/marketing-preferences.js';
 import { DynamoTemplateRepository } from '../../functions/adapters/dynamo/template-repository.js';
 import type { BroadcastApiDeps, BroadcastConsumerDeps } from '../../functions/core/broadcast-ports.js';
 import { createBroadcast } from '../../functions/core/broadcasts.js';
@@ -153,7 +154,7 @@ export function broadcastWorld(
     table: scoped,
     deps,
     api: { ...deps, templates, broadcasts, events, broadcastSettings: { chunkSize: options.chunkSize ?? 250 } },
-    consumer: { broadcasts, templates, sendQueue: { enqueue: async (m) => void queued.push(...m) }, clock: deps.clock },
+    consumer: { broadcasts, templates, marketingPreferences: new DynamoMarketingPreferenceStore(doc, table.tableName), sendQueue: { enqueue: async (m) => void queued.push(...m) }, clock: deps.clock },
     sender: { ...sender, rateCard: options.rateCard ?? FLAT_RATE_CARD, settings: testSettings(options.settings) },
     messaging,
     events,

@@ -27,6 +27,7 @@ const card: RateCard = {
 const inbound = (content: Record<string, unknown>, messageType = String(content.type)): StoredMessage => ({
   wamid: String(content.id ?? 'wamid.X'),
   direction: 'in',
+  source: 'cloud_api',
   messageType,
   text: 'x',
   status: 'received',
@@ -141,7 +142,7 @@ describe('messageViewOf', () => {
 });
 
 describe('conversationViewOf', () => {
-  const conversation: StoredConversation = { accountId: 'acc_1', whatsappPhno: '15550001001', contactKey: '5511987650001', unreadCount: 1 };
+  const conversation: StoredConversation = { accountId: 'acc_1', whatsappPhno: '15550001001', contactKey: '5511987650001', kind: 'direct', unreadCount: 1 };
 
   it('shows null attribution where there is none', () => {
     const view = conversationViewOf(conversation);

@@ -28,9 +28,11 @@ const CONSUMERS: Record<RuleName, ((body: string) => { kind: string }) | undefin
 /** Where each example goes and what its consumers make of it (`null`: routed, no consumer yet). */
 const ROUTED: Record<keyof typeof EVENT_CONTRACTS, Partial<Record<RuleName, string | null>>> = {
   messageReceived: { inbox: 'received', automation: null, integrations: 'received', outgoingWebhooks: 'WhatsApp Message Received', broadcast: 'reply' },
+  messageRecorded: { inbox: null },
   messageStatusUpdated: { inbox: 'status', outgoingWebhooks: 'WhatsApp Message Status Updated', broadcast: 'status' },
   templateStatusUpdated: { outgoingWebhooks: 'WhatsApp Template Status Updated', broadcast: 'template' },
   numberUpdated: { outgoingWebhooks: 'WhatsApp Number Updated' },
+  userPreferencesUpdated: { broadcast: 'preference' },
   broadcastRequested: { broadcast: 'requested' },
   creditsLow: {},
 };

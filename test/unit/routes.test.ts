@@ -101,6 +101,14 @@ describe('RULES', () => {
     expect(rulesMatching(event(DETAIL_TYPES.broadcastRequested, { broadcastId: 'brd_1' }))).toEqual([]);
   });
 
+  it('sends an echo or history message (Message Recorded) to the inbox only', () => {
+    expect(rulesMatching(event(DETAIL_TYPES.messageRecorded, { eventId: 'rec:wamid.1', source: 'business_app', direction: 'out', message: { id: 'wamid.1', type: 'text', context: { id: 'wamid.OUT' } } }))).toEqual(['inbox']);
+  });
+
+  it('sends a user preferences update to the broadcasts only', () => {
+    expect(rulesMatching(event(DETAIL_TYPES.userPreferencesUpdated, { eventId: 'pref:1', category: 'marketing_messages', value: 'stop' }))).toEqual(['broadcast']);
+  });
+
   it('sends a number update to the outgoing webhooks only', () => {
     expect(rulesMatching(event(DETAIL_TYPES.numberUpdated, { field: 'account_update' }))).toEqual(['outgoingWebhooks']);
   });

@@ -9,15 +9,17 @@
  * condition means another event or run got there first: nothing is counted
  * twice.
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type BroadcastMessageRef, type BroadcastRecord, type FailureReason, type RecipientState, STAGE_RANK } from '../../core/broadcast-ports.js';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type * as z from 'zod';
+import { type BroadcastMessageRef, type BroadcastRecord, type FailureReason, type RecipientState, STAGE_RANK, type SkipReason } from '../../core/broadcast-ports.js';
 import { ReservationExists } from '../../core/errors.js';
 import { RecipientChanged } from '../../core/backend-failures.js';
 import type { Clock } from '../../core/ports.js';
 import { writeIf } from './conditional-write.js';
 import * as entities from './entities/index.js';
 import { DynamoLedger, ledgerEntryOf } from './ledger.js';
-import { type TransactItem, type TxPart, backoff, transact } from './transact.js';
+import { batchGetAll } from './query.js';
+import { type TransactItem, type TxPart, transact } from './transact.js';
 import { creditAdd, numberSpendChange } from './transaction-parts.js';
 import { updateExpression } from './update-expression.js';
 
@@ -40,17 +42,10 @@ export class DynamoBroadcastRecipients {
 
   async recipientStates(broadcastId: string, waIds: string[]): Promise<Map<string, RecipientState>> {
     const states = new Map<string, RecipientState>();
-    for (let i = 0; i < waIds.length; i += 100) {
-      let pending: Record<string, unknown>[] | undefined = waIds.slice(i, i + 100).map((waId) => entities.broadcastRecipient.key({ broadcastId, waId }));
-      for (let attempt = 1; pending && pending.length > 0; attempt++) {
-        const answer = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
-        for (const item of answer.Responses?.[this.tableName] ?? []) {
-          const state = toRecipientState(entities.broadcastRecipient.parse(item));
-          states.set(state.waId, state);
-        }
-        pending = answer.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
-        if (pending?.length) await backoff(attempt, 20, 1000);
-      }
+    const items = await batchGetAll(this.doc, this.tableName, waIds.map((waId) => entities.broadcastRecipient.key({ broadcastId, waId })));
+    for (const item of items) {
+      const state = toRecipientState(entities.broadcastRecipient.parse(item));
+      states.set(state.waId, state);
     }
     return states;
   }
@@ -124,24 +119,35 @@ export class DynamoBroadcastRecipients {
     at: string,
     unlessReservation?: { accountId: string; reservationId: string },
   ): Promise<number | 'reservation-exists'> {
-    let failed = 0;
     try {
-      for (let i = 0; i < waIds.length; i += FAIL_BATCH) {
-        const batch = waIds.slice(i, i + FAIL_BATCH);
-        if (await this.unlessChanged(this.failUnsentParts(broadcastId, chunk, batch, reason, at, unlessReservation))) {
-          failed += batch.length;
-          continue;
-        }
-        // Someone took one of them meanwhile: one by one, skipping those.
-        for (const waId of batch) {
-          if (await this.unlessChanged(this.failUnsentParts(broadcastId, chunk, [waId], reason, at, unlessReservation))) failed++;
-        }
-      }
+      return await this.putUnsent(waIds, (batch) => this.failUnsentParts(broadcastId, chunk, batch, reason, at, unlessReservation));
     } catch (error) {
       if (error instanceof ReservationExists) return 'reservation-exists';
       throw error;
     }
-    return failed;
+  }
+
+  skipUnsent(broadcastId: string, chunk: number, waIds: string[], reason: SkipReason, at: string): Promise<number> {
+    return this.putUnsent(waIds, (batch) => [
+      ...batch.map((waId) => this.unsentPut(broadcastId, { waId, chunk, status: 'skipped', rank: 0, priceMicros: 0, charged: false, reason, claimedAt: at, skippedAt: at })),
+      this.counter(broadcastId, chunk, { skippedOptOut: batch.length, done: batch.length }),
+    ]);
+  }
+
+  /** Puts pending recipients' states in batches (each with its counter); a batch someone took part of meanwhile goes one by one, skipping those. */
+  private async putUnsent(waIds: string[], partsOf: (batch: string[]) => TxPart[]): Promise<number> {
+    let written = 0;
+    for (let i = 0; i < waIds.length; i += FAIL_BATCH) {
+      const batch = waIds.slice(i, i + FAIL_BATCH);
+      if (await this.unlessChanged(partsOf(batch))) {
+        written += batch.length;
+        continue;
+      }
+      for (const waId of batch) {
+        if (await this.unlessChanged(partsOf([waId]))) written++;
+      }
+    }
+    return written;
   }
 
   async pointer(wamid: string): Promise<BroadcastMessageRef | undefined> {
@@ -249,6 +255,20 @@ export class DynamoBroadcastRecipients {
     };
   }
 
+  /** A pending recipient's state, put only while it has none. */
+  private unsentPut(broadcastId: string, state: z.input<typeof entities.broadcastRecipient.schema>): TxPart {
+    return {
+      item: {
+        Put: {
+          TableName: this.tableName,
+          Item: entities.broadcastRecipient.item({ broadcastId, waId: state.waId }, state),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      onConditionFailed: () => new RecipientChanged(),
+    };
+  }
+
   private failUnsentParts(
     broadcastId: string,
     chunk: number,
@@ -257,19 +277,9 @@ export class DynamoBroadcastRecipients {
     at: string,
     unlessReservation?: { accountId: string; reservationId: string },
   ): TxPart[] {
-    const parts: TxPart[] = waIds.map((waId) => ({
-      item: {
-        Put: {
-          TableName: this.tableName,
-          Item: entities.broadcastRecipient.item(
-            { broadcastId, waId },
-            { waId, chunk, status: 'failed', rank: 0, priceMicros: 0, charged: false, reason, claimedAt: at, failedAt: at },
-          ),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      onConditionFailed: () => new RecipientChanged(),
-    }));
+    const parts: TxPart[] = waIds.map((waId) =>
+      this.unsentPut(broadcastId, { waId, chunk, status: 'failed', rank: 0, priceMicros: 0, charged: false, reason, claimedAt: at, failedAt: at }),
+    );
     if (unlessReservation) {
       parts.push({
         item: {

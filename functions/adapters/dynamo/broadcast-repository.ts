@@ -13,6 +13,7 @@ import type {
   BroadcastTally,
   FailureReason,
   RecipientState,
+  SkipReason,
 } from '../../core/broadcast-ports.js';
 import type { Clock, Page, PageRequest } from '../../core/ports.js';
 import { DynamoBroadcastRecipients } from './broadcast-recipients.js';
@@ -23,7 +24,7 @@ import { backoff } from './transact.js';
 import { updateExpression } from './update-expression.js';
 
 const { gsi1: byAccount, gsi2: byNumber } = entities.broadcast.indexes;
-const COUNTED = ['sent', 'delivered', 'read', 'failed', 'replied', 'done', 'creditsSpentMicros'] as const;
+const COUNTED = ['sent', 'delivered', 'read', 'failed', 'replied', 'done', 'creditsSpentMicros', 'skippedOptOut'] as const;
 
 type WriteRequests = NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string];
 
@@ -74,7 +75,7 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
 
   /** The chunk counters, summed. */
   async tally(broadcastId: string): Promise<BroadcastTally> {
-    const tally: BroadcastTally = { sent: 0, delivered: 0, read: 0, failed: 0, replied: 0, done: 0, creditsSpentMicros: 0, failedReasons: {}, deferred: 0 };
+    const tally: BroadcastTally = { sent: 0, delivered: 0, read: 0, failed: 0, replied: 0, done: 0, creditsSpentMicros: 0, failedReasons: {}, skippedOptOut: 0, deferred: 0 };
     const counters = await queryAll(this.doc, this.tableName, entities.broadcastCounter.partition({ broadcastId }), entities.broadcastCounter.skPrefix());
     for (const counter of counters.map((item) => entities.broadcastCounter.parse(item))) {
       for (const field of COUNTED) tally[field] += counter[field];
@@ -161,6 +162,10 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
     unlessReservation?: { accountId: string; reservationId: string },
   ): Promise<number | 'reservation-exists'> {
     return this.recipients.failUnsent(broadcastId, chunk, waIds, reason, at, unlessReservation);
+  }
+
+  skipUnsent(broadcastId: string, chunk: number, waIds: string[], reason: SkipReason, at: string): Promise<number> {
+    return this.recipients.skipUnsent(broadcastId, chunk, waIds, reason, at);
   }
 
   pointer(wamid: string): Promise<BroadcastMessageRef | undefined> {

@@ -13,7 +13,7 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conversationIdOf } from '../../../schemas/whatsapp-ids.js';
-import type { ConversationAdvance, ConversationRef, StoredConversation } from '../../core/inbox-ports.js';
+import type { ConversationAdvance, ConversationListFilter, ConversationRef, StoredConversation } from '../../core/inbox-ports.js';
 import type { Page, PageRequest } from '../../core/ports.js';
 import { writeIf } from './conditional-write.js';
 import * as entities from './entities/index.js';
@@ -31,6 +31,8 @@ export interface ConversationTouch {
   lastMessage: { at: string; wamid: string; preview: string; direction: string };
   windowOpenUntil?: string;
   unreadIncrement: boolean;
+  /** A WhatsApp group's conversation (its `contactKey` is the group's key). */
+  groupId?: string;
 }
 
 export function conversationKey(ref: ConversationRef) {
@@ -72,6 +74,8 @@ export function conversationUpsert(tableName: string, ref: ConversationRef, touc
         lastMessagePreview: ifNotExists(preview),
         lastMessageDirection: ifNotExists(direction),
         windowOpenUntil: touch.windowOpenUntil ? ifNotExists(touch.windowOpenUntil) : undefined,
+        kind: touch.groupId ? 'group' : undefined,
+        groupId: touch.groupId,
       },
     }),
   };
@@ -149,14 +153,25 @@ export class DynamoConversationRepository {
     return Item ? toConversation(Item) : undefined;
   }
 
-  /** Newest first: every conversation of the account (gsi1), or one number's (gsi2). */
-  async listConversations(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredConversation>> {
+  /** Newest first: every conversation of the account (gsi1), or one number's (gsi2); `kind` filters (a page may hold fewer). */
+  async listConversations(accountId: string, filter: ConversationListFilter, page: PageRequest): Promise<Page<StoredConversation>> {
     const { whatsappPhno } = filter;
     const query =
       whatsappPhno !== undefined
         ? { index: byNumber, partition: byNumber.partition({ accountId, whatsappPhno }) }
         : { index: byAccount, partition: byAccount.partition({ accountId }) };
-    const { items, nextCursor } = await queryPage(this.doc, this.tableName, { entity: entities.conversation, ...query, newestFirst: true }, page);
+    const kind =
+      filter.kind === undefined
+        ? undefined
+        : filter.kind === 'group'
+          ? { expression: '#fkind = :fgroup', names: { '#fkind': 'kind' }, values: { ':fgroup': 'group' } }
+          : { expression: 'attribute_not_exists(#fkind) OR #fkind <> :fgroup', names: { '#fkind': 'kind' }, values: { ':fgroup': 'group' } };
+    const { items, nextCursor } = await queryPage(
+      this.doc,
+      this.tableName,
+      { entity: entities.conversation, ...query, newestFirst: true, ...(kind ? { filter: kind } : {}) },
+      page,
+    );
     return { items: items.map(fromParsed), nextCursor };
   }
 
@@ -258,6 +273,8 @@ function fromParsed(item: ReturnType<typeof entities.conversation.parse>): Store
     accountId: item.accountId,
     whatsappPhno: item.whatsapp_phno,
     contactKey: item.contactKey,
+    kind: item.kind === 'group' ? 'group' : 'direct',
+    ...(item.groupId ? { groupId: item.groupId } : {}),
     unreadCount: item.unreadCount,
     ...definedOnly({ ...optional, ...more, ...automations }),
     ...(item.needsAgent ? { needsAgent: { reason: item.needsAgent.reason, at: item.needsAgent.at } } : {}),

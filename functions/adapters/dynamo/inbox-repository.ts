@@ -8,10 +8,13 @@ import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   ContactSighting,
   ConversationAdvance,
+  ConversationListFilter,
   ConversationRef,
   InboundMessage,
   InboxRepository,
+  MessageAmendment,
   OutboundMessage,
+  RecordedMessage,
   SendingNumber,
   StatusChange,
   StoredContact,
@@ -69,7 +72,7 @@ export class DynamoInboxRepository implements InboxRepository {
     return this.conversations.getConversation(ref);
   }
 
-  listConversations(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredConversation>> {
+  listConversations(accountId: string, filter: ConversationListFilter, page: PageRequest): Promise<Page<StoredConversation>> {
     return this.conversations.listConversations(accountId, filter, page);
   }
 
@@ -91,6 +94,18 @@ export class DynamoInboxRepository implements InboxRepository {
 
   recordInbound(message: InboundMessage): Promise<'recorded' | 'duplicate'> {
     return this.messages.recordInbound(message);
+  }
+
+  recordRecorded(message: RecordedMessage): Promise<'recorded' | 'duplicate'> {
+    return this.messages.recordRecorded(message);
+  }
+
+  recordAmendment(amendment: MessageAmendment): Promise<'applied' | 'pending'> {
+    return this.messages.recordAmendment(amendment);
+  }
+
+  applyAmendments(phoneNumberId: string, wamid: string): Promise<void> {
+    return this.messages.applyAmendments(phoneNumberId, wamid);
   }
 
   recordOutbound(message: OutboundMessage): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * A merge's copy of the source's history into the target: contacts (and their
- * BSUID links), conversations with their message partitions, templates,
+ * BSUID links and marketing preferences), conversations with their message partitions, templates,
  * automations and the moved numbers' spend. Each copy is a conditional put
  * (`attribute_not_exists`) with the keys re-pointed at the target, so copying
  * twice writes nothing twice, and where the target has its own item of that
@@ -15,7 +15,15 @@ import * as entities from './entities/index.js';
 import { queryPartition } from './query.js';
 
 /** The account-partition items a merge copies; a conversation's messages follow it. */
-export const MERGED_ENTITIES = [entities.contact, entities.contactUserId, entities.conversation, entities.template, entities.automation, entities.numberSpend];
+export const MERGED_ENTITIES = [
+  entities.contact,
+  entities.contactUserId,
+  entities.marketingPreference,
+  entities.conversation,
+  entities.template,
+  entities.automation,
+  entities.numberSpend,
+];
 
 /** How many item copies run at once: enough to be quick, few enough not to throttle a table. */
 const COPY_CONCURRENCY = 10;

@@ -14,14 +14,28 @@
  *   of the send and its first status comes first creates pointer and item
  *   together, the other completes the item. Statuses apply only when their
  *   rank is higher than the stored one.
+ * - Every message writes its wamid pointer in its transaction: a wamid is
+ *   stored once however it comes (live, echo, history; a redelivery), and an
+ *   edit or a deletion finds its original by it.
+ * - Echoes and history (`recordRecorded`): message + pointer + dedupe +
+ *   conversation like an inbound message, never unread, never the window.
+ * - Edits and deletions (`recordAmendment`): the amendment item is written
+ *   first, then applied when the pointer exists; a recorded message applies
+ *   every amendment of its wamid (`applyAmendments`). Applying is
+ *   commutative: each edit adds its version under its own wamid, `text`
+ *   moves only to a later edit (`editKey`), a deletion keeps the earliest
+ *   `deletedAt`.
  */
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MessageNotRecorded } from '../../core/backend-failures.js';
 import {
   type ConversationRef,
   DEDUPE_RETENTION_SECONDS,
   type InboundMessage,
+  type MessageAmendment,
   type OutboundMessage,
+  type RecordedMessage,
+  STATUS_RANK,
   SERVICE_WINDOW_MS,
   type StatusChange,
   type StoredMessage,
@@ -30,16 +44,22 @@ import { preview } from '../../core/message-content.js';
 import type { Clock, Page, PageRequest } from '../../core/ports.js';
 import type { AutomationDecision } from '../../../schemas/automations.js';
 import { writeIf } from './conditional-write.js';
-import { conversationUpsert } from './conversation-repository.js';
+import { conversationKey, conversationUpsert } from './conversation-repository.js';
 import * as entities from './entities/index.js';
 import { isDecisionPlaceholder } from './entities/inbox.js';
-import { queryPage } from './query.js';
+import { queryAll, queryPage } from './query.js';
 import { REPLAY, type TxPart, transact } from './transact.js';
 import { putNew } from './transaction-parts.js';
 import { ifNotExists, updateExpression } from './update-expression.js';
 
-/** Statuses come for weeks at most; the pointer that finds their message can go after this. */
+/** Statuses come for weeks at most, edits within minutes; the pointer that finds their message can go after this. */
 const POINTER_RETENTION_SECONDS = 90 * 24 * 60 * 60;
+
+/** An edit or deletion whose original never came is kept this long. */
+const AMENDMENT_RETENTION_SECONDS = 30 * 24 * 60 * 60;
+
+/** What a deleted message's conversation shows as its last message. */
+const DELETED_PREVIEW = '[message deleted]';
 
 /** The consumer's name in its dedupe records' sort key. */
 const CONSUMER = 'inbox';
@@ -55,10 +75,7 @@ export class DynamoMessageRepository {
 
   async recordInbound(message: InboundMessage): Promise<'recorded' | 'duplicate'> {
     const now = this.clock.now();
-    const dedupe = entities.consumerDedupe.item(
-      { phoneNumberId: message.phoneNumberId, eventId: message.eventId, consumer: CONSUMER },
-      { wamid: message.wamid, at: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + DEDUPE_RETENTION_SECONDS },
-    );
+    const dedupe = this.dedupeItem(message, now);
     const parts = messageParts(message, message.timestamp, message.wamid);
     const messageKey = entities.message.key(parts);
     const stored = withoutKey(
@@ -76,6 +93,7 @@ export class DynamoMessageRepository {
         statusRank: 0,
         content: message.content,
         receivedAt: message.receivedAt,
+        ...(message.group ? { from: message.group.from } : {}),
       }),
       messageKey,
     );
@@ -89,11 +107,14 @@ export class DynamoMessageRepository {
         lastMessage: { at: message.timestamp, wamid: message.wamid, preview: preview(message.text), direction: 'in' },
         windowOpenUntil: new Date(Date.parse(message.timestamp) + SERVICE_WINDOW_MS).toISOString(),
         unreadIncrement: true,
+        ...(message.group ? { groupId: message.group.groupId } : {}),
       },
       now.toISOString(),
     );
     const result = await transact(this.doc, [
       putNew(this.tableName, dedupe, replay),
+      // The same wamid stored before (as history, or under another event id): a replay.
+      this.pointerPut(message.phoneNumberId, message.wamid, messageKey, message),
       {
         // Every attribute but `automationDecision`, which only `recordDecision` writes; recorded before: a replay.
         item: { Update: { TableName: this.tableName, Key: messageKey, ...updateExpression({ set: stored }, { expression: 'attribute_not_exists(receivedAt)' }) } },
@@ -102,6 +123,174 @@ export class DynamoMessageRepository {
       { item: { Update: conversation } },
     ]);
     return result === REPLAY ? 'duplicate' : 'recorded';
+  }
+
+  async recordRecorded(message: RecordedMessage): Promise<'recorded' | 'duplicate'> {
+    const now = this.clock.now();
+    const dedupe = this.dedupeItem(message, now);
+    const parts = messageParts(message, message.timestamp, message.wamid);
+    const messageKey = entities.message.key(parts);
+    const known = {
+      accountId: message.accountId,
+      whatsapp_phno: message.whatsappPhno,
+      phoneNumberId: message.phoneNumberId,
+      contactKey: message.contactKey,
+      wamid: message.wamid,
+      direction: message.direction,
+      messageType: message.messageType,
+      text: message.text,
+      source: message.source,
+      content: message.content,
+      receivedAt: message.receivedAt,
+      ...(message.group ? { from: message.group.from } : {}),
+    };
+    const conversation = conversationUpsert(
+      this.tableName,
+      message,
+      {
+        identity: message.identity,
+        rawWaId: message.rawWaId,
+        lastMessage: { at: message.timestamp, wamid: message.wamid, preview: preview(message.text), direction: message.direction },
+        // Never the window, never unread: the user did not just write (an echo is the business's; history is the past).
+        unreadIncrement: false,
+        ...(message.group ? { groupId: message.group.groupId } : {}),
+      },
+      now.toISOString(),
+    );
+    const result = await transact(this.doc, [
+      putNew(this.tableName, dedupe, replay),
+      this.pointerPut(message.phoneNumberId, message.wamid, messageKey, message),
+      putNew(
+        this.tableName,
+        entities.message.item(parts, { ...known, timestamp: message.timestamp, status: message.status, statusRank: STATUS_RANK[message.status] }),
+        replay,
+      ),
+      { item: { Update: conversation } },
+    ]);
+    if (result !== REPLAY) return 'recorded';
+
+    // Stored before, or a status of the business's message came first and left a placeholder (type `unknown`): complete it.
+    const pointer = message.direction === 'out' ? await this.getPointer(message.phoneNumberId, message.wamid) : undefined;
+    if (!pointer) return 'duplicate';
+    const completed = await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: pointer,
+        ...updateExpression(
+          { set: { ...known, originalText: message.text, status: ifNotExists(message.status), statusRank: ifNotExists(STATUS_RANK[message.status]) } },
+          { expression: 'attribute_exists(pk) AND messageType = :unknown', values: { ':unknown': 'unknown' } },
+        ),
+      }),
+    );
+    if (!completed.applied) return 'duplicate';
+    await this.doc.send(new UpdateCommand(conversation));
+    return 'recorded';
+  }
+
+  async recordAmendment(amendment: MessageAmendment): Promise<'applied' | 'pending'> {
+    const now = this.clock.now();
+    // First the amendment, then the pointer: an original recorded meanwhile reads the amendment (`applyAmendments`).
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: entities.messageAmendment.item(
+          { phoneNumberId: amendment.phoneNumberId, originalWamid: amendment.originalWamid, wamid: amendment.wamid },
+          {
+            kind: amendment.kind,
+            originalWamid: amendment.originalWamid,
+            wamid: amendment.wamid,
+            at: amendment.at,
+            ...(amendment.text !== undefined ? { text: amendment.text } : {}),
+            createdAt: now.toISOString(),
+            expiresAt: Math.floor(now.getTime() / 1000) + AMENDMENT_RETENTION_SECONDS,
+          },
+        ),
+      }),
+    );
+    const pointer = await this.getPointer(amendment.phoneNumberId, amendment.originalWamid);
+    if (!pointer) return 'pending';
+    await this.applyAmendment(pointer, amendment);
+    return 'applied';
+  }
+
+  async applyAmendments(phoneNumberId: string, wamid: string): Promise<void> {
+    const items = await queryAll(
+      this.doc,
+      this.tableName,
+      entities.messageAmendment.partition({ phoneNumberId, originalWamid: wamid }),
+      entities.messageAmendment.skPrefix(),
+    );
+    if (items.length === 0) return;
+    const pointer = await this.getPointer(phoneNumberId, wamid);
+    if (!pointer) return;
+    for (const item of items) {
+      const amendment = entities.messageAmendment.parse(item);
+      await this.applyAmendment(pointer, { phoneNumberId, ...amendment });
+    }
+  }
+
+  /** Idempotent and commutative: any order, any repeat of the same amendments ends in the same item. */
+  private async applyAmendment(key: Key, amendment: MessageAmendment): Promise<void> {
+    const exists = { expression: 'attribute_exists(pk)' };
+    if (amendment.kind === 'revoke') {
+      const outcome = await writeIf(
+        this.doc,
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          ...updateExpression(
+            { set: { deleted: true, deletedAt: amendment.at } },
+            { expression: 'attribute_exists(pk) AND (attribute_not_exists(deletedAt) OR deletedAt > :at)', values: { ':at': amendment.at } },
+          ),
+        }),
+      );
+      if (outcome.applied) await this.withdrawPreview(key);
+      return;
+    }
+    const version = { text: amendment.text ?? '', at: amendment.at };
+    await this.doc.send(
+      new UpdateCommand({ TableName: this.tableName, Key: key, ...updateExpression({ set: { editVersions: ifNotExists({}) } }, exists) }),
+    );
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET editVersions.#wamid = :version',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#wamid': amendment.wamid },
+        ExpressionAttributeValues: { ':version': version },
+      }),
+    );
+    const editKey = entities.lastMessageKey(amendment.at, amendment.wamid);
+    await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        // The text as first written is kept by the first edit; only a later edit (or this one again) sets `text`.
+        UpdateExpression: 'SET originalText = if_not_exists(originalText, #text), #text = :text, editedAt = :at, editKey = :key',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(editKey) OR editKey <= :key)',
+        ExpressionAttributeNames: { '#text': 'text' },
+        ExpressionAttributeValues: { ':text': version.text, ':at': amendment.at, ':key': editKey },
+      }),
+    );
+  }
+
+  /** A deleted message that is its conversation's last one no longer shows there. */
+  private async withdrawPreview(key: Key): Promise<void> {
+    const parts = entities.message.keyParts(key);
+    if (!parts) return;
+    await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: conversationKey({ accountId: parts.accountId, whatsappPhno: parts.whatsappPhno, contactKey: parts.contactKey }),
+        UpdateExpression: 'SET lastMessagePreview = :preview',
+        ConditionExpression: 'attribute_exists(pk) AND lastMessageKey = :key',
+        ExpressionAttributeValues: { ':preview': DELETED_PREVIEW, ':key': entities.lastMessageKey(parts.timestamp, parts.wamid) },
+      }),
+    );
   }
 
   async recordOutbound(message: OutboundMessage): Promise<void> {
@@ -237,6 +426,14 @@ export class DynamoMessageRepository {
     return outcome.applied ? 'applied' : 'stale';
   }
 
+  /** The record that makes a redelivered event (same number and event id) a replay. */
+  private dedupeItem(message: { phoneNumberId: string; eventId: string; wamid: string }, now: Date) {
+    return entities.consumerDedupe.item(
+      { phoneNumberId: message.phoneNumberId, eventId: message.eventId, consumer: CONSUMER },
+      { wamid: message.wamid, at: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + DEDUPE_RETENTION_SECONDS },
+    );
+  }
+
   private pointerPut(phoneNumberId: string, wamid: string, messageKey: Key, ref: ConversationRef): TxPart {
     const now = this.clock.now();
     const pointer = entities.wamidPointer.item(
@@ -290,7 +487,13 @@ function statusAttributes(change: StatusChange) {
 }
 
 function toMessage(item: ReturnType<typeof entities.message.parse>): StoredMessage {
+  const source = item.source === 'business_app' || item.source === 'history' ? item.source : 'cloud_api';
   return {
+    source,
+    ...(item.from ? { from: item.from } : {}),
+    ...(item.editedAt ? { editedAt: item.editedAt } : {}),
+    ...editsOf(item),
+    ...(item.deleted ? { deleted: true as const, ...(item.deletedAt ? { deletedAt: item.deletedAt } : {}) } : {}),
     wamid: item.wamid,
     direction: item.direction,
     messageType: item.messageType,
@@ -302,4 +505,16 @@ function toMessage(item: ReturnType<typeof entities.message.parse>): StoredMessa
     ...(item.ai ? { ai: item.ai } : {}),
     ...(item.content ? { content: item.content } : {}),
   };
+}
+
+/** The earlier versions of an edited message, oldest first: as first written, then every edit but the one `text` shows. */
+function editsOf(item: ReturnType<typeof entities.message.parse>): { edits?: { text: string; at: string }[] } {
+  if (!item.editVersions || !item.editKey) return {};
+  const shown = item.editKey;
+  const versions = Object.entries(item.editVersions)
+    .map(([wamid, version]) => ({ ...version, key: entities.lastMessageKey(version.at, wamid) }))
+    .filter((version) => version.key !== shown)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ text, at }) => ({ text, at }));
+  return { edits: [{ text: item.originalText ?? '', at: item.timestamp }, ...versions] };
 }

@@ -23,6 +23,7 @@ import type {
   InteractiveContent,
   MediaContent,
   MessageSender,
+  RecipientType,
   SendInteractiveRequest,
   SendMediaRequest,
   SendTemplateRequest,
@@ -78,7 +79,7 @@ export class GraphClient implements MessageSender {
   }
 
   async sendText(request: SendTextRequest): Promise<SentMessage> {
-    return this.sendMessage(request.phoneNumberId, request.to, {
+    return this.sendMessage(request, {
       type: 'text',
       text: { body: request.text, preview_url: false },
       ...(request.bizOpaqueCallbackData ? { biz_opaque_callback_data: request.bizOpaqueCallbackData } : {}),
@@ -87,7 +88,7 @@ export class GraphClient implements MessageSender {
 
   async sendTemplate(request: SendTemplateRequest): Promise<SentMessage> {
     const { name, language, components } = request.template;
-    return this.sendMessage(request.phoneNumberId, request.to, {
+    return this.sendMessage(request, {
       type: 'template',
       template: { name, language: { code: language }, ...(components?.length ? { components } : {}) },
       ...(request.bizOpaqueCallbackData ? { biz_opaque_callback_data: request.bizOpaqueCallbackData } : {}),
@@ -95,7 +96,7 @@ export class GraphClient implements MessageSender {
   }
 
   async sendInteractive(request: SendInteractiveRequest): Promise<SentMessage> {
-    return this.sendMessage(request.phoneNumberId, request.to, {
+    return this.sendMessage(request, {
       type: 'interactive',
       interactive: interactiveBody(request.interactive),
       ...(request.bizOpaqueCallbackData ? { biz_opaque_callback_data: request.bizOpaqueCallbackData } : {}),
@@ -104,7 +105,7 @@ export class GraphClient implements MessageSender {
 
   async sendMedia(request: SendMediaRequest): Promise<SentMessage> {
     const { type } = request.media;
-    return this.sendMessage(request.phoneNumberId, request.to, {
+    return this.sendMessage(request, {
       type,
       [type]: mediaBody(request.media),
       ...(request.bizOpaqueCallbackData ? { biz_opaque_callback_data: request.bizOpaqueCallbackData } : {}),
@@ -117,10 +118,12 @@ export class GraphClient implements MessageSender {
     return { id: answer.data.id, status: answer.data.status };
   }
 
-  private async sendMessage(phoneNumberId: string, to: string, content: Record<string, unknown>): Promise<SentMessage> {
-    // Username-only users are addressed by their BSUID in `recipient`; everyone else by number in `to`.
-    const addressee = isBusinessScopedUserId(to) ? { recipient: to } : { to };
-    const body = { messaging_product: 'whatsapp', recipient_type: 'individual', ...addressee, ...content };
+  private async sendMessage(request: { phoneNumberId: string; to: string; recipientType?: RecipientType }, content: Record<string, unknown>): Promise<SentMessage> {
+    const { phoneNumberId, to } = request;
+    const group = request.recipientType === 'group';
+    // A group by its id in `to`; username-only users by their BSUID in `recipient`; everyone else by number in `to`.
+    const addressee = !group && isBusinessScopedUserId(to) ? { recipient: to } : { to };
+    const body = { messaging_product: 'whatsapp', recipient_type: group ? 'group' : 'individual', ...addressee, ...content };
     const answer = graphSendResponse.safeParse(await this.post(`${phoneNumberId}/messages`, body));
     if (!answer.success) throw new WhatsAppUnavailable('WhatsApp answered the send in an unexpected shape.');
     const waId = answer.data.contacts?.[0]?.wa_id;

@@ -2,6 +2,7 @@ import { pageOf } from '../../../schemas/api.js';
 import {
   assignBody,
   contactView,
+  conversationListQuery,
   conversationParams,
   conversationView,
   inboxListQuery,
@@ -11,13 +12,14 @@ import {
   replyBody,
 } from '../../../schemas/inbox.js';
 import { type KeyNumberDeps, numberFilterForCaller, requireNumberForCaller } from '../../core/api-keys.js';
+import { listContactsWithMarketing } from '../../core/contact-marketing.js';
 import type { ConversationRef, InboxDeps } from '../../core/inbox-ports.js';
+import type { MarketingPreferenceDeps } from '../../core/marketing-preferences.js';
 import type { AgentTemplateDeps } from '../../core/template-sends.js';
 import {
   assignConversation,
   contactViewOf,
   conversationViewOf,
-  listContacts,
   listConversations,
   listMessages,
   markConversationRead,
@@ -39,7 +41,7 @@ const refOf = (accountId: string, params: ConversationParams): ConversationRef =
 
 /** Contacts and the team inbox: every number's conversations, for agents and up; `whatsapp_phno` narrows to one number. */
 export const inboxRoutes = [
-  defineRoute<InboxDeps, never, typeof inboxListQuery>({
+  defineRoute<InboxDeps & MarketingPreferenceDeps, never, typeof inboxListQuery>({
     method: 'GET',
     path: '/v1/contacts',
     summary: 'Contacts of every number (one per number and user), optionally of one number.',
@@ -48,22 +50,23 @@ export const inboxRoutes = [
     query: inboxListQuery,
     response: { status: 200, schema: pageOf(contactView) },
     handle: async ({ accountId, query, deps }) => {
-      const page = await listContacts(deps, accountId, { whatsappPhno: query.whatsapp_phno }, query);
-      return { statusCode: 200, body: { items: page.items.map(contactViewOf), nextCursor: page.nextCursor } };
+      const page = await listContactsWithMarketing(deps, accountId, { whatsappPhno: query.whatsapp_phno }, query);
+      return { statusCode: 200, body: { items: page.items.map((c) => contactViewOf(c.contact, c.marketing)), nextCursor: page.nextCursor } };
     },
   }),
-  defineRoute<InboxDeps & KeyNumberDeps, never, typeof inboxListQuery>({
+  defineRoute<InboxDeps & KeyNumberDeps, never, typeof conversationListQuery>({
     method: 'GET',
     path: '/v1/conversations',
-    summary: 'The team inbox, newest first, across every number or of one (an API key: the default number\'s).',
+    summary:
+      'The team inbox, newest first, across every number or of one (an API key: the default number\'s); `kind=group|direct` for WhatsApp groups or one-to-one conversations only (a page may then hold fewer than asked).',
     role: 'agent',
     scope: 'account',
     apiKey: true,
-    query: inboxListQuery,
+    query: conversationListQuery,
     response: { status: 200, schema: pageOf(conversationView) },
     handle: async ({ accountId, query, deps, principal }) => {
       const whatsappPhno = await numberFilterForCaller(deps, principal, accountId, query.whatsapp_phno);
-      const page = await listConversations(deps, accountId, { whatsappPhno }, query);
+      const page = await listConversations(deps, accountId, { whatsappPhno, ...(query.kind ? { kind: query.kind } : {}) }, query);
       return { statusCode: 200, body: { items: page.items.map(conversationViewOf), nextCursor: page.nextCursor } };
     },
   }),

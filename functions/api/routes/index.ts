@@ -5,6 +5,7 @@ import type { InboxDeps } from '../../core/inbox-ports.js';
 import type { TemplateDeps } from '../../core/template-ports.js';
 import type { BroadcastApiDeps } from '../../core/broadcast-ports.js';
 import type { AutomationApiDeps } from '../../core/automations.js';
+import type { MarketingPreferenceDeps } from '../../core/marketing-preferences.js';
 import type { AgentTemplateDeps } from '../../core/template-sends.js';
 import { accountRoutes } from './accounts.js';
 import { adminNumberRoutes } from './admin-numbers.js';
@@ -20,6 +21,6 @@ import { userAndTeamRoutes } from './users-teams.js';
 import { type WebhookSubscriptionDeps, webhookSubscriptionRoutes } from './webhook-subscriptions.js';
 
 /** What the API's routes need, together. Each capability adds its deps and its route module here. */
-export type ApiDeps = AccountDeps & RouterDeps & MergeDeps & InboxDeps & TemplateDeps & BroadcastApiDeps & AutomationApiDeps & SequenceApiDeps & IntegrationApiDeps & ApiKeyDeps & WebhookSubscriptionDeps & AgentTemplateDeps;
+export type ApiDeps = AccountDeps & RouterDeps & MergeDeps & InboxDeps & TemplateDeps & BroadcastApiDeps & AutomationApiDeps & SequenceApiDeps & IntegrationApiDeps & ApiKeyDeps & WebhookSubscriptionDeps & AgentTemplateDeps & MarketingPreferenceDeps;
 
 export const apiRoutes: Route<ApiDeps>[] = [...accountRoutes, ...userAndTeamRoutes, ...numberRoutes, ...adminNumberRoutes, ...inboxRoutes, ...templateRoutes, ...broadcastRoutes, ...automationRoutes, ...sequenceRoutes, ...integrationRoutes, ...apiKeyRoutes, ...webhookSubscriptionRoutes];

@@ -4,7 +4,7 @@
  * `BRD#{broadcastId}` partition; a wamid pointer per sent message.
  */
 import * as z from 'zod';
-import type { FailureReason } from '../../../core/broadcast-ports.js';
+import type { FailureReason, SkipReason } from '../../../core/broadcast-ports.js';
 import { ACCOUNT_PARTITION } from './account-partition.js';
 import { defineEntity, word } from './entity.js';
 
@@ -59,6 +59,8 @@ export const broadcastCounter = defineEntity({
       replied: z.number().default(0),
       done: z.number().default(0),
       creditsSpentMicros: z.number().default(0),
+      /** Recipients skipped because they opted out of marketing messages (also in `done`). */
+      skippedOptOut: z.number().default(0),
       /** Recipients of the chunk's current round waiting for the messaging limit, and when they are tried again (set, not added). */
       deferred: z.number().default(0),
       resumesAt: z.string().optional(),
@@ -73,7 +75,7 @@ export const broadcastRecipient = defineEntity({
   schema: z.object({
     waId: z.string(),
     chunk: z.number(),
-    status: z.enum(['sending', 'sent', 'failed']),
+    status: z.enum(['sending', 'sent', 'failed', 'skipped']),
     rank: z.number().default(0),
     priceMicros: z.number().default(0),
     charged: z.unknown().optional().transform((value) => value === true),
@@ -85,7 +87,8 @@ export const broadcastRecipient = defineEntity({
     deliveredAt: z.string().optional(),
     readAt: z.string().optional(),
     failedAt: z.string().optional(),
-    reason: word<FailureReason>().optional(),
+    skippedAt: z.string().optional(),
+    reason: word<FailureReason | SkipReason>().optional(),
     failureDetail: z.string().optional(),
     refunded: z.boolean().optional(),
     repliedAt: z.string().optional(),

@@ -1,7 +1,9 @@
 /**
  * The team inbox's items (docs/data-model.md, "Team inbox"): contacts (and
- * their BSUID links), conversations, messages, the wamid pointers that lead a
- * status to its message, and the consumer's dedupe records.
+ * their BSUID links), conversations (one user's, or a WhatsApp group's),
+ * messages, the wamid pointers that lead a status, an edit or a deletion to
+ * its message, the edits and deletions themselves, and the consumer's dedupe
+ * records.
  */
 import * as z from 'zod';
 import { aiAnswerMeta, automationDecision } from '../../../../schemas/automations.js';
@@ -95,6 +97,9 @@ export const conversation = defineEntity({
     adReferralKey: optionalText,
     /** Meta's free entry point window (72 hours from the referral's message); only moves forward. */
     freeEntryUntil: optionalText,
+    /** `group` for a WhatsApp group's conversation (`contactKey` `group.{id}`); absent: one user's. */
+    kind: optionalText,
+    groupId: optionalText,
   }),
 });
 
@@ -128,6 +133,41 @@ export const message = defineEntity({
      */
     automationDecision: automationDecision.optional().catch(undefined),
     ai: aiAnswerMeta.optional().catch(undefined),
+    /** `business_app` (an echo) or `history` (the app's past threads); absent: through the Cloud API. */
+    source: optionalText,
+    /** In a group: the member who wrote it. */
+    from: z.object({ waId: z.string().optional(), userId: z.string().optional(), name: z.string().optional() }).optional().catch(undefined),
+    /** The text as first written, kept by the first edit applied. */
+    originalText: z.string().optional(),
+    /** Every edit applied, by the edit's wamid: `{text, at}` (commutative: any order ends the same). */
+    editVersions: z.record(z.string(), z.object({ text: z.string(), at: z.string() })).optional().catch(undefined),
+    /** `{at}#{wamid}` of the edit `text` shows: only a later edit replaces it. */
+    editKey: z.string().optional(),
+    editedAt: z.string().optional(),
+    deleted: z.boolean().optional(),
+    deletedAt: z.string().optional(),
+  }),
+});
+
+/**
+ * An edit or a deletion (revoke) of a message, by the original's wamid:
+ * always written first, then applied to the original if its wamid pointer
+ * exists; the original, once recorded, applies every one found here (write,
+ * then read, on both sides: whichever comes second sees the other).
+ */
+export const messageAmendment = defineEntity({
+  type: 'messageAmendment',
+  key: { pk: 'AMEND#{phoneNumberId}#{originalWamid}', sk: 'AMEND#{wamid}' },
+  schema: z.object({
+    kind: word<'edit' | 'revoke'>(),
+    originalWamid: z.string(),
+    wamid: z.string(),
+    /** Meta's time of the edit or deletion. */
+    at: z.string(),
+    /** An edit's new text (a text's body, a media's caption). */
+    text: z.string().optional(),
+    createdAt: z.string(),
+    expiresAt: z.number(),
   }),
 });
 
@@ -136,7 +176,7 @@ export function isDecisionPlaceholder(item: { direction: string; receivedAt?: st
   return item.direction === 'in' && item.receivedAt === undefined;
 }
 
-/** Leads a status, which names only the wamid, to its message item. */
+/** Leads a status, an edit or a deletion, which name only the wamid, to its message item (written for every message since issue 16). */
 export const wamidPointer = defineEntity({
   type: 'wamidPointer',
   key: { pk: 'WAMID#{phoneNumberId}#{wamid}', sk: 'WAMID' },

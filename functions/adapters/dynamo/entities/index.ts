@@ -13,7 +13,8 @@ export { FAILED_PREFIX, broadcast, broadcastChunk, broadcastCounter, broadcastRe
 export { type Entity, type KeyParts, defineEntity, word } from './entity.js';
 export { BUCKET_NUMBER_PREFIX, NUMBER_USED_PREFIX, limitBucket, portfolioLimit, reachedUser } from './messaging-limit.js';
 export { integration } from './integration.js';
-export { consumerDedupe, contact, contactUserId, conversation, lastMessageKey, message, wamidPointer } from './inbox.js';
+export { marketingPreference } from './marketing-preferences.js';
+export { consumerDedupe, contact, contactUserId, conversation, lastMessageKey, message, messageAmendment, wamidPointer } from './inbox.js';
 export { defaultNumber, mergeProgress, number, numberClaim, phoneNumberIdRoute, sendingSide, wabaRoute } from './numbers.js';
 export { creditPool, gaugeQuota, ledgerEntry, numberSpend, periodQuota, reservation } from './quotas.js';
 export { activeEnrollment, sequenceEnrollment } from './sequence.js';
