@@ -123,6 +123,18 @@ export async function topUpCredits(
   return { balanceMicros: await deps.accounts.balance(accountId), replayed: outcome.replayed };
 }
 
+/** The account's users: every seat taken, with its role. */
+export async function listUsers(deps: AccountDeps, accountId: string, page: PageRequest): Promise<Page<User>> {
+  await requireAccount(deps, accountId);
+  return deps.accounts.listUsers(accountId, page);
+}
+
+/** The account's teams. */
+export async function listTeams(deps: AccountDeps, accountId: string, page: PageRequest): Promise<Page<Team>> {
+  await requireAccount(deps, accountId);
+  return deps.accounts.listTeams(accountId, page);
+}
+
 export async function listLedger(
   deps: AccountDeps,
   accountId: string,

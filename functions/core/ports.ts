@@ -167,6 +167,10 @@ export interface AccountRepository {
   removeTeam(accountId: string, teamId: string, idempotencyKey: string): Promise<void>;
   getUser(accountId: string, userId: string): Promise<User | undefined>;
   getTeam(accountId: string, teamId: string): Promise<Team | undefined>;
+  /** The account's users (seats), by id. */
+  listUsers(accountId: string, page: PageRequest): Promise<Page<User>>;
+  /** The account's teams, by id. */
+  listTeams(accountId: string, page: PageRequest): Promise<Page<Team>>;
   /** What each number spent in the period (`SPEND` items). */
   spendByNumber(accountId: string, period: string): Promise<NumberSpend[]>;
 }

@@ -153,6 +153,35 @@ describe('seats and teams', () => {
     expect((await send({ method: 'POST', path: '/v1/teams', as: admin, body: { name: 'Suporte' } })).status).toBe(201);
   });
 
+  it('lists the users and teams to any role of the account, page by page, and to nobody else', async () => {
+    const accountId = await newAccount({ users: 5, teams: 3, chatbotSessions: 1, aiResponses: 1 });
+    const owner = { role: 'owner' as const, accountId };
+    const agent = { role: 'agent' as const, accountId };
+    const emails = ['ana@example.com', 'bruno@example.com', 'carla@example.com'];
+    const users = await Promise.all(emails.map((email) => send({ method: 'POST', path: '/v1/users', as: owner, body: { email, role: 'agent' } })));
+    const teams = await Promise.all(['Vendas', 'Suporte'].map((name) => send({ method: 'POST', path: '/v1/teams', as: owner, body: { name } })));
+    const seen: any[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await send({ method: 'GET', path: '/v1/users', as: agent, query: { limit: '2', ...(cursor ? { cursor } : {}) } });
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items);
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen.map((u) => u.userId)).toEqual(users.map((u) => u.body.userId).sort());
+    expect(seen.map((u) => u.email).sort()).toEqual(emails);
+    expect(Object.keys(seen[0]).sort()).toEqual(['createdAt', 'email', 'role', 'userId']);
+    const listed = await send({ method: 'GET', path: '/v1/teams', as: agent });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((t: any) => t.name).sort()).toEqual(['Suporte', 'Vendas']);
+    expect(listed.body.items.map((t: any) => t.teamId).sort()).toEqual(teams.map((t) => t.body.teamId).sort());
+    // Another account sees none of them.
+    const other = await newAccount();
+    expect((await send({ method: 'GET', path: '/v1/users', as: { role: 'owner', accountId: other } })).body.items).toEqual([]);
+    expect((await send({ method: 'GET', path: '/v1/teams', as: { role: 'owner', accountId: other } })).body.items).toEqual([]);
+  });
+
   it('rejects a malformed id in the path with 400', async () => {
     const accountId = await newAccount();
     const res = await send({ method: 'DELETE', path: '/v1/users/..%2Fx', as: { role: 'owner', accountId } });

@@ -84,6 +84,8 @@ describe('a forged cursor on every list route', () => {
         '/v1/credits/ledger',
         ...AUTOMATION_KINDS.map((kind) => `/v1/automations/${kind}`),
         '/v1/sequences/{id}/enrollments',
+        '/v1/teams',
+        '/v1/users',
         '/v1/webhook-subscriptions',
         '/v1/webhook-subscriptions/{id}/deliveries',
       ].sort(),
@@ -97,7 +99,10 @@ describe('a forged cursor on every list route', () => {
       ['not base64 JSON', 'bm9wZQ'],
       ['JSON, not a key', asCursor([1, 2])],
       ['a key of no item', asCursor({ [TABLE.partitionKey]: 'forged', [TABLE.sortKey]: 'forged' })],
-      ['a key of another item type of the account', asCursor(entities.team.key({ accountId, teamId: 'team_forged' }))],
+      [
+        'a key of another item type of the account',
+        asCursor(template === '/v1/teams' ? entities.user.key({ accountId, userId: 'usr_forged' }) : entities.team.key({ accountId, teamId: 'team_forged' })),
+      ],
       ['a key with a number where a string goes', asCursor({ [TABLE.partitionKey]: 1, [TABLE.sortKey]: 2 })],
       ['a cursor issued by another listing', await issuedCursor(otherListing)],
     ];

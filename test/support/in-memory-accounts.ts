@@ -95,6 +95,12 @@ export function inMemoryAccounts() {
     async getUser(accountId, userId) {
       return members(users, accountId).get(userId);
     },
+    async listUsers(accountId) {
+      return { items: [...members(users, accountId).values()].sort((a, b) => a.userId.localeCompare(b.userId)), nextCursor: null };
+    },
+    async listTeams(accountId) {
+      return { items: [...members(teams, accountId).values()].sort((a, b) => a.teamId.localeCompare(b.teamId)), nextCursor: null };
+    },
     async getTeam(accountId, teamId) {
       return members(teams, accountId).get(teamId);
     },

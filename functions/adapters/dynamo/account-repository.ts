@@ -13,7 +13,7 @@ import type { AccountRepository, AccountUsage, Clock, LedgerEntry, NumberSpend, 
 import { account, accountCreation, creditPool, gaugeQuota, numberSpend, periodQuota, team, user, userEmail } from './entities/index.js';
 import { DynamoLedger, ledgerEntryOf } from './ledger.js';
 import { writeIf } from './conditional-write.js';
-import { queryAll } from './query.js';
+import { queryAll, queryPage } from './query.js';
 import { REPLAY, transact } from './transact.js';
 import { deleteExisting, gaugeAcquire, gaugeRelease, ledgerPut, putNew } from './transaction-parts.js';
 
@@ -159,6 +159,14 @@ export class DynamoAccountRepository implements AccountRepository, AccountSettin
     if (!Item) return undefined;
     const { name, createdAt } = team.parse(Item);
     return { teamId, name, createdAt };
+  }
+
+  listUsers(accountId: string, page: PageRequest): Promise<Page<User>> {
+    return queryPage(this.doc, this.tableName, { entity: user, partition: user.partition({ accountId }), skPrefix: user.skPrefix() }, page);
+  }
+
+  listTeams(accountId: string, page: PageRequest): Promise<Page<Team>> {
+    return queryPage(this.doc, this.tableName, { entity: team, partition: team.partition({ accountId }), skPrefix: team.skPrefix() }, page);
   }
 
   async spendByNumber(accountId: string, period: string): Promise<NumberSpend[]> {

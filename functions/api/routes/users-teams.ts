@@ -1,9 +1,31 @@
 import { addTeamBody, addUserBody, teamIdParams, teamView, userIdParams, userView } from '../../../schemas/accounts.js';
-import { type AccountDeps, addTeam, addUser, removeTeam, removeUser } from '../../core/accounts.js';
+import { pageOf } from '../../../schemas/api.js';
+import { pageQuery } from '../../../schemas/common.js';
+import { type AccountDeps, addTeam, addUser, listTeams, listUsers, removeTeam, removeUser } from '../../core/accounts.js';
 import { defineRoute } from '../router.js';
 
-/** Seats and teams: admins and up manage them; each takes one unit of the shared quota. */
+/** Seats and teams: every role lists them (an agent assigns to them); admins and up manage them; each takes one unit of the shared quota. */
 export const userAndTeamRoutes = [
+  defineRoute<AccountDeps, never, typeof pageQuery>({
+    method: 'GET',
+    path: '/v1/users',
+    summary: "The account's users (seats), by id, with their roles.",
+    role: 'agent',
+    scope: 'account',
+    query: pageQuery,
+    response: { status: 200, schema: pageOf(userView) },
+    handle: async ({ accountId, query, deps }) => ({ statusCode: 200, body: await listUsers(deps, accountId, query) }),
+  }),
+  defineRoute<AccountDeps, never, typeof pageQuery>({
+    method: 'GET',
+    path: '/v1/teams',
+    summary: "The account's teams, by id.",
+    role: 'agent',
+    scope: 'account',
+    query: pageQuery,
+    response: { status: 200, schema: pageOf(teamView) },
+    handle: async ({ accountId, query, deps }) => ({ statusCode: 200, body: await listTeams(deps, accountId, query) }),
+  }),
   defineRoute<AccountDeps, typeof addUserBody>({
     method: 'POST',
     path: '/v1/users',
