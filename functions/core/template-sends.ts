@@ -7,7 +7,7 @@
  * last two in one transaction (`single-send.ts`).
  */
 import type { RateCard } from '../../schemas/rate-card.js';
-import { AppError, Conflict, MessagingLimitReached, ReservationSettled, WindowClosed } from './errors.js';
+import { AppError, Conflict, MessagingLimitReached, ReservationSettled, WhatsAppRejected, WhatsAppThrottled, WhatsAppUnavailable, WindowClosed } from './errors.js';
 import type { ConversationRef } from './inbox-ports.js';
 import { type MarketingPreferenceDeps, optedOutOf } from './marketing-preferences.js';
 import { portfolioOf } from './messaging-limit.js';
@@ -115,8 +115,10 @@ export async function sendTemplateAsAgent(
   try {
     outcome = await replyTo(deps, ref, message, { by: 'agent' });
   } catch (error) {
-    // WhatsApp's answer (or ours) is a refusal: nothing went out. Anything else may have gone out.
-    await settle(error instanceof AppError && error.statusCode !== 500 ? 0 : plan.priceMicros);
+    // WhatsApp's answer, or a refusal of ours before the send: nothing went out. Anything else (a failure
+    // recording what was sent, say) may have gone out: its price is kept, as a broadcast's.
+    const refused = error instanceof WhatsAppRejected || error instanceof WhatsAppThrottled || error instanceof WhatsAppUnavailable || (error instanceof AppError && error.statusCode < 500);
+    await settle(refused ? 0 : plan.priceMicros);
     throw error;
   }
   if (outcome.outcome !== 'sent') {
