@@ -31,8 +31,18 @@ export const CONSUMERS = {
     batchSize: 10,
     description: "Outgoing webhooks: the default number's public events become signed deliveries on the delivery queue",
   },
+  media: {
+    handlerDir: 'media',
+    rule: 'media',
+    // A Graph API call and a download of up to 100 MB (documents) a record, then one S3 put: a few at a time.
+    timeout: Duration.seconds(120),
+    batchSize: 2,
+    // Up to 100 MB held in memory for the hash and the put.
+    memorySize: 1024,
+    description: 'Media in: files of inbound media messages fetched from the Graph API, checked (SHA-256) and stored in S3',
+  },
   broadcast: { handlerDir: 'broadcast', rule: 'broadcast', timeout: Duration.seconds(60), batchSize: 10, description: 'Broadcasts: fan-out to the send queue, metrics, template statuses' },
-} as const satisfies Record<string, { handlerDir: string; rule: RuleName; timeout: Duration; batchSize: number; description: string }>;
+} as const satisfies Record<string, { handlerDir: string; rule: RuleName; timeout: Duration; batchSize: number; memorySize?: number; description: string }>;
 
 export type ConsumerName = keyof typeof CONSUMERS;
 

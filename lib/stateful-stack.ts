@@ -7,6 +7,7 @@ import { DataTable } from './data-table.js';
 import { DeferredSends } from './deferred-sends.js';
 import { DurableQueue } from './durable-queue.js';
 import { EventRouting } from './event-routing.js';
+import { MediaBucket } from './media-bucket.js';
 import { OutgoingWebhookQueue } from './outgoing-webhooks.js';
 import { WhatsAppSecrets } from './secrets.js';
 import { SequenceSchedules } from './sequence-schedules.js';
@@ -28,6 +29,8 @@ export class StatefulStack extends Stack {
   public readonly secrets: WhatsAppSecrets;
   /** The outgoing-webhook delivery queue (one message per attempt) and its DLQ. */
   public readonly outgoingWebhooks: OutgoingWebhookQueue;
+  /** Media files: inbound ones (media consumer) and agents' uploads (API), behind presigned URLs. */
+  public readonly media: MediaBucket;
 
   constructor(scope: Construct, id: string, props: StackProps & { readonly config: StageConfig }) {
     super(scope, id, props);
@@ -53,6 +56,7 @@ export class StatefulStack extends Stack {
     this.sequenceSchedules = new SequenceSchedules(this, 'SequenceSchedules', { automationQueue: this.queues.automation.queue, prefix: `whatsapp-${config.stage}`, retain });
     this.secrets = new WhatsAppSecrets(this, 'Secrets', { prefix: `whatsapp-${config.stage}` });
     this.outgoingWebhooks = new OutgoingWebhookQueue(this, 'OutgoingWebhooks');
+    this.media = new MediaBucket(this, 'Media', { prefix: `whatsapp-${config.stage}`, retain });
   }
 }
 

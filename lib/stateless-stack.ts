@@ -73,10 +73,16 @@ export class StatelessStack extends Stack {
           retainLogs,
           queue: stateful.queues[name as keyof typeof CONSUMERS],
           environment: { ...graphEnv, ...creditsEnv },
+          ...('memorySize' in consumer ? { memorySize: consumer.memorySize } : {}),
         }),
       ]),
     ) as Record<keyof typeof CONSUMERS, QueueConsumer>;
     consumers.inbox.handler.bindTable(table);
+    // Media in: the file of each media message, from the Graph API (with the access token) to the media bucket.
+    consumers.media.handler.bindTable(table).bindSecret('WHATSAPP_ACCESS_TOKEN', secrets.accessToken);
+    stateful.media.bindTo(consumers.media.handler, 'readWrite');
+    // The API presigns GETs of stored files (message views) and PUTs of uploads (POST /v1/uploads).
+    stateful.media.bindTo(apiFunction, 'readWrite');
     // Replies go out through the Graph API, as the sender's do. An AI turn's due message goes back on the
     // automation queue itself (SQS DelaySeconds, `AI Turn Due`); the runner schedules each next sequence step.
     consumers.automation.handler
@@ -141,6 +147,7 @@ export class StatelessStack extends Stack {
       automation: consumers.automation.handler,
       broadcast: consumers.broadcast.handler,
       integration: consumers.integration.handler,
+      media: consumers.media.handler,
       sender: sender.handler,
       webhookDispatch: consumers.outgoingWebhooks.handler,
       webhookDelivery: outgoingWebhooks.consumer.handler,

@@ -17,7 +17,8 @@ import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair, importJW
 import * as z from 'zod';
 import { entityId, role } from '../schemas/common.js';
 
-export const tokenRequest = z.strictObject({ role, accountId: entityId.optional(), sub: z.string().min(1).max(200).optional() });
+/** `POST /local/token`: `userId` (a seat, `usr_…`) becomes the `custom:userId` claim an agent needs to see conversations. */
+export const tokenRequest = z.strictObject({ role, accountId: entityId.optional(), sub: z.string().min(1).max(200).optional(), userId: entityId.optional() });
 
 export const LOCAL_ISSUER = 'urn:whatsapp-multi-number:local';
 const AUDIENCE = 'local-dashboard';
@@ -48,12 +49,12 @@ export async function createLocalAuth(options: LocalAuthOptions): Promise<LocalA
   return {
     jwks,
     persistent: options.persistDir !== undefined,
-    async mint({ role: tokenRole, accountId, sub }) {
-      return new SignJWT({ 'custom:role': tokenRole, ...(accountId ? { 'custom:accountId': accountId } : {}) })
+    async mint({ role: tokenRole, accountId, sub, userId }) {
+      return new SignJWT({ 'custom:role': tokenRole, ...(accountId ? { 'custom:accountId': accountId } : {}), ...(userId ? { 'custom:userId': userId } : {}) })
         .setProtectedHeader({ alg: 'RS256', kid: 'local-1' })
         .setIssuer(LOCAL_ISSUER)
         .setAudience(AUDIENCE)
-        .setSubject(sub ?? `local-${tokenRole}`)
+        .setSubject(sub ?? userId ?? `local-${tokenRole}`)
         .setIssuedAt()
         .setExpirationTime('12h')
         .sign(privateKey);

@@ -9,6 +9,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import { createDocumentClient } from '../functions/adapters/dynamo/client.js';
 import { GraphClient } from '../functions/adapters/graph/graph-client.js';
+import { GraphMediaSource } from '../functions/adapters/graph/graph-media.js';
+import type { LocalMediaStore } from '../functions/adapters/local/media-store.js';
+import { makeMediaHandler } from '../functions/media/app.js';
+import { createMediaConsumerDeps } from '../functions/media/deps.js';
 import { HttpIntegrationSink } from '../functions/adapters/http/http-integration-sink.js';
 import type { LocalDeferredScheduler } from '../functions/adapters/local/deferred-scheduler.js';
 import { RecordingIntegrationSink } from '../functions/adapters/local/recording-integration-sink.js';
@@ -41,6 +45,9 @@ import { createWebhookDeliveryDeps, deliverySettingsOf } from '../functions/webh
 import { makeWebhookDispatchHandler } from '../functions/webhook-dispatch/app.js';
 import { createWebhookDispatchDeps } from '../functions/webhook-dispatch/deps.js';
 import { createWebhookDeps } from '../functions/webhook/deps.js';
+import type { LocalLiveHub } from '../functions/adapters/local/live-hub.js';
+import { makeLiveSubscribe } from '../functions/live/app.js';
+import { createLiveAccessDeps } from '../functions/live/deps.js';
 import { lambdaContext } from './http-event.js';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | undefined>;
@@ -58,6 +65,10 @@ export interface LocalInfrastructure {
   stepTimers: LocalStepTimers;
   /** Outgoing webhooks' delivery queue (SQS with DelaySeconds in AWS). */
   webhookQueue: LocalWebhookDeliveryQueue;
+  /** Media files (S3 in AWS): the runtime's folder, served at /local/media/…. */
+  media: LocalMediaStore;
+  /** Live updates: the sockets of ws://…/ws (the WebSocket API in AWS); the consumers and the API push to it. */
+  live: LocalLiveHub;
   /** The functions' settings: the local defaults, the runtime's options and the environment, as one set of variables. */
   settings: NodeJS.ProcessEnv & { WHATSAPP_APP_SECRET: string; WHATSAPP_VERIFY_TOKEN: string; WHATSAPP_ACCESS_TOKEN: string; WEBHOOK_SIGNING_KEY: string };
 }
@@ -67,12 +78,14 @@ export interface LocalInfrastructure {
  * broadcast consumers to their bus rules, the sender to the send queue. Returns the two
  * HTTP functions and the API-key authorizer for the runtime's server.
  */
-export function wireLocalFunctions({ table, bus, sendQueue, scheduler, stepTimers, webhookQueue, settings }: LocalInfrastructure): {
+export function wireLocalFunctions({ table, bus, sendQueue, scheduler, stepTimers, webhookQueue, live, media, settings }: LocalInfrastructure): {
   api: LambdaHandler;
   webhook: LambdaHandler;
   authorizer: AuthorizerHandler;
   /** What the integration consumer pushed (GET /local/integrations/events). */
   integrationSink: RecordingIntegrationSink;
+  /** A ws://…/ws connection's scope from its verified claims (the WebSocket API's $connect in AWS). */
+  liveSubscribe: ReturnType<typeof makeLiveSubscribe>;
 } {
   const doc = createDocumentClient(table);
   const { tableName } = table;
@@ -81,7 +94,7 @@ export function wireLocalFunctions({ table, bus, sendQueue, scheduler, stepTimer
   const messaging = new GraphClient({ baseUrl: graph.GRAPH_API_BASE_URL, version: graph.GRAPH_API_VERSION, accessToken: value(settings.WHATSAPP_ACCESS_TOKEN) });
   const broadcasts = broadcastConfig(settings);
 
-  const inbox = makeInboxHandler(createInboxConsumerDeps(doc, tableName));
+  const inbox = makeInboxHandler(createInboxConsumerDeps(doc, tableName, systemClock, live));
   bus.register('inbox', (event) => inbox(event, lambdaContext('inbox')), 'inbox');
   // AI turns wait on timers that put their due message on the automation rule's queue (SQS DelaySeconds in AWS);
   // the answerer is the local knowledge matcher, a stand-in for Amazon Bedrock.
@@ -92,6 +105,7 @@ export function wireLocalFunctions({ table, bus, sendQueue, scheduler, stepTimer
       config: automationConfig(settings),
       ai: { answerer: new LocalKnowledgeAnswerer(), turns },
       sequences: { scheduler: stepTimers, rateCard: broadcasts.PRICING_RATE_CARD },
+      live,
     }),
   );
   bus.register('automation', (event) => automation(event, lambdaContext('automation')), 'automation');
@@ -114,11 +128,16 @@ export function wireLocalFunctions({ table, bus, sendQueue, scheduler, stepTimer
   const integrationSink = new RecordingIntegrationSink({ forward: new HttpIntegrationSink({ transport: webhookTransport, signingKey: webhookSigningKey, clock: systemClock }) });
   const integration = makeIntegrationHandler(createIntegrationConsumerDeps(doc, tableName, { sink: integrationSink }));
   bus.register('integrations', (event) => integration(event, lambdaContext('integration')), 'integration');
+  // Media in: each media message's file from the simulator (as from the Graph API) into the runtime's media folder.
+  const mediaSource = new GraphMediaSource({ baseUrl: graph.GRAPH_API_BASE_URL, version: graph.GRAPH_API_VERSION, accessToken: value(settings.WHATSAPP_ACCESS_TOKEN) });
+  const mediaConsumer = makeMediaHandler(createMediaConsumerDeps(doc, tableName, { source: mediaSource, store: media, live }));
+  bus.register('media', (event) => mediaConsumer(event, lambdaContext('media')), 'media');
 
   return {
     integrationSink,
+    liveSubscribe: makeLiveSubscribe(createLiveAccessDeps(doc, tableName)),
     authorizer: makeAuthorizerHandler(createAuthorizerDeps(doc, tableName)),
-    api: makeApiHandler(createApiDeps(doc, tableName, { events: bus, messaging, chunkSize: broadcasts.BROADCAST_CHUNK_SIZE, rateCard: broadcasts.PRICING_RATE_CARD, stepScheduler: stepTimers, webhookQueue, webhookTransport, webhookSigningKey })),
+    api: makeApiHandler(createApiDeps(doc, tableName, { events: bus, messaging, chunkSize: broadcasts.BROADCAST_CHUNK_SIZE, rateCard: broadcasts.PRICING_RATE_CARD, stepScheduler: stepTimers, webhookQueue, webhookTransport, webhookSigningKey, live, media })),
     webhook: makeWebhookHandler(
       createWebhookDeps(doc, tableName, {
         publisher: bus,

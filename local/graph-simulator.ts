@@ -12,10 +12,14 @@
  *   the sending number's `display_phone_number`/`phone_number_id` and the
  *   send's `biz_opaque_callback_data`. A recipient starting `999` gets
  *   `failed` (131026) instead; one starting `998` gets no callbacks at all;
- * - checks interactive messages (reply buttons, lists) and images and
- *   documents against Meta's limits (`schemas/graph-api.ts`) and refuses a
+ * - checks interactive messages (reply buttons, lists) and media (image,
+ *   document, video, audio, sticker) against Meta's limits (`schemas/graph-api.ts`) and refuses a
  *   send outside them as Meta does (400, code 131009, the rule in
  *   `error_data.details`);
+ * - serves received media as Meta does (`local/graph-media.ts`): files
+ *   registered with `POST /local/graph/media` on the runtime are described by
+ *   `GET /{version}/{media-id}` and downloaded from the URL it gives, both
+ *   with the bearer token;
  * - answers `POST /{version}/{waba-id}/message_templates` with
  *   `{id, status: "PENDING"}`, then approves it by a signed
  *   `message_template_status_update` webhook.
@@ -28,7 +32,8 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamo/client.js';
 import { phoneNumberIdRoute } from '../functions/adapters/dynamo/entities/numbers.js';
-import { graphDocument, graphImage, graphInteractive } from '../schemas/graph-api.js';
+import { graphAudio, graphDocument, graphImage, graphInteractive, graphSticker, graphVideo } from '../schemas/graph-api.js';
+import { SimulatedMediaLibrary } from './graph-media.js';
 import { readBody, sendJson } from './http-event.js';
 
 /** What the simulator was asked to send: `GET /local/graph/messages` lists these. */
@@ -46,8 +51,20 @@ export interface SimulatedSend {
   image?: unknown;
   /** Meta's `document` object as sent (`{link, caption?, filename?}`). */
   document?: unknown;
+  /** Meta's `video` (`{link, caption?}`), `audio` and `sticker` (`{link}`) objects as sent. */
+  video?: unknown;
+  audio?: unknown;
+  sticker?: unknown;
   wamid: string;
   bizOpaqueCallbackData?: string;
+}
+
+/** A read receipt the simulator was sent (`typing`: with the typing indicator). */
+export interface SimulatedReadReceipt {
+  phoneNumberId: string;
+  messageId: string;
+  typing: boolean;
+  at: string;
 }
 
 export interface SimulatedTemplate {
@@ -85,13 +102,17 @@ export interface GraphSimulator {
   setWebhookBaseUrl(url: string): void;
   sentMessages(): SimulatedSend[];
   submittedTemplates(): SimulatedTemplate[];
+  /** Read receipts (and typing indicators) asked for: `GET /local/graph/read-receipts` lists these. */
+  readReceipts(): SimulatedReadReceipt[];
   /** Resolves when every scheduled callback has been made. */
   idle(): Promise<void>;
+  /** Received media it serves (`local/graph-media.ts`): `POST /local/graph/media` registers files here. */
+  media: SimulatedMediaLibrary;
   stop(): Promise<void>;
 }
 
 /** What each checked type's part must look like. */
-const CHECKED_PARTS = { interactive: graphInteractive, image: graphImage, document: graphDocument } as const;
+const CHECKED_PARTS = { interactive: graphInteractive, image: graphImage, document: graphDocument, video: graphVideo, audio: graphAudio, sticker: graphSticker } as const;
 
 /** Error 131026: the message could not be delivered (not a WhatsApp user, old app, …). */
 const UNDELIVERABLE = {
@@ -108,7 +129,21 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   let stopped = false;
   const sends: SimulatedSend[] = [];
   const templates: SimulatedTemplate[] = [];
+  const receipts: SimulatedReadReceipt[] = [];
+
+  /** A read receipt (`{status: "read", message_id, typing_indicator?}`): recorded, answered `{success: true}` as Meta does. */
+  function readReceipt(res: ServerResponse, phoneNumberId: string, body: Record<string, unknown>) {
+    const typing = body.typing_indicator as { type?: unknown } | undefined;
+    if (body.messaging_product !== 'whatsapp' || typeof body.message_id !== 'string' || (typing !== undefined && typing?.type !== 'text')) {
+      metaError(res, 400, '(#100) Invalid parameter', 'OAuthException', 100);
+      return;
+    }
+    receipts.push({ phoneNumberId, messageId: body.message_id, typing: typing !== undefined, at: new Date().toISOString() });
+    sendJson(res, 200, { success: true });
+  }
   const pending = new Set<Promise<void>>();
+  const media = new SimulatedMediaLibrary();
+  let ownUrl = '';
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -124,6 +159,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       metaError(res, 401, 'Invalid OAuth access token - Cannot parse access token', 'OAuthException', 190);
       return;
     }
+    // Received media: GET /{version}/{media-id} and its download URL (the token checked above, as Meta does).
+    if (media.handle(req, res, ownUrl)) return;
     const match = /^\/(v\d+\.\d+)\/([^/]+)\/(messages|message_templates)$/.exec(path);
     if (!match || req.method !== 'POST' || body === 'too-large') {
       metaError(res, 400, `Unsupported ${req.method} request.`, 'GraphMethodException', 100);
@@ -142,6 +179,10 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     const number = await options.lookupNumber(phoneNumberId);
     if (!number) {
       metaError(res, 400, `Unsupported post request. Object with ID '${phoneNumberId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, 'GraphMethodException', 100, 33);
+      return;
+    }
+    if (body.status === 'read') {
+      readReceipt(res, phoneNumberId, body);
       return;
     }
     const to = typeof body.to === 'string' ? body.to : typeof body.recipient === 'string' ? body.recipient : undefined;
@@ -285,14 +326,17 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  ownUrl = url;
 
   return {
     url,
+    media,
     setWebhookBaseUrl(value) {
       webhookBaseUrl = value;
     },
     sentMessages: () => sends.map((send) => ({ ...send })),
     submittedTemplates: () => templates.map((template) => ({ ...template })),
+    readReceipts: () => receipts.map((receipt) => ({ ...receipt })),
     async idle() {
       while (pending.size) await Promise.allSettled([...pending]);
     },

@@ -5,6 +5,9 @@
  * by the end-to-end tests.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalDeferredScheduler } from '../functions/adapters/local/deferred-scheduler.js';
 import { LocalStepTimers } from '../functions/adapters/local/step-timers.js';
@@ -12,6 +15,10 @@ import { SEQUENCE_STEP_DUE, timerEnvelope } from '../schemas/automation-timers.j
 import { LocalBus, type LocalBusOptions } from '../functions/adapters/local/event-bus.js';
 import { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
 import { LocalWebhookDeliveryQueue } from '../functions/adapters/local/webhook-delivery-queue.js';
+import { LocalLiveHub } from '../functions/adapters/local/live-hub.js';
+import { LocalMediaStore } from '../functions/adapters/local/media-store.js';
+import { registerMediaRequest } from './graph-media.js';
+import { attachLiveServer } from './live-server.js';
 import { type ApiReferenceHandler, apiReference } from './api-reference.js';
 import { type LocalAuth, createLocalAuth, tokenRequest } from './auth.js';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
@@ -55,6 +62,13 @@ export interface LocalRuntime {
   scheduler: LocalDeferredScheduler;
   /** Outgoing webhooks' delivery queue (in-process SQS): one message per attempt, delayed by the backoff. */
   webhookQueue: LocalWebhookDeliveryQueue;
+  /** Live updates: the open ws://…/ws sockets, by account and numbers. */
+  live: LocalLiveHub;
+  /** Media files (S3 in AWS): `--persist DIR` → `DIR/media`, else a temporary folder removed on stop; served at /local/media/…. */
+  media: LocalMediaStore;
+  mediaDir: string;
+  /** The Graph API simulator (its media library: `graph.media`). */
+  graph: GraphSimulator;
   stop(): Promise<void>;
 }
 
@@ -99,6 +113,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const bus = new LocalBus({ ...options.bus, log });
     const sendQueue = new LocalSendQueue({ log });
     const webhookQueue = new LocalWebhookDeliveryQueue({ log });
+    // Live updates: what the consumers and the API write goes to the ws://…/ws sockets that may see it.
+    const live = new LocalLiveHub(log);
+    // Media files in a folder, served by this runtime with signed URLs like S3's presigned ones (the key is this run's).
+    const mediaDir = options.persistDir ? join(options.persistDir, 'media') : await mkdtemp(join(tmpdir(), 'whatsapp-media-'));
+    const media = new LocalMediaStore({ dir: mediaDir, baseUrl: () => url, signingKey: randomBytes(32).toString('hex') });
     // Deferred rounds: timers onto the send queue, kept in the persist folder across restarts.
     const scheduler = new LocalDeferredScheduler(sendQueue, { log, ...(options.persistDir ? { file: join(options.persistDir, 'deferred-sends.json') } : {}) });
     // Sequence steps: timers onto the automation rule's queue (EventBridge Scheduler in AWS), kept across restarts too.
@@ -106,13 +125,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       log,
       ...(options.persistDir ? { file: join(options.persistDir, 'sequence-steps.json') } : {}),
     });
-    const { api, webhook, authorizer, integrationSink } = wireLocalFunctions({
+    const { api, webhook, authorizer, integrationSink, liveSubscribe } = wireLocalFunctions({
       table: { tableName: env.TABLE_NAME, endpoint: dynamo.endpoint, region: env.AWS_REGION },
       bus,
       sendQueue,
       scheduler,
       stepTimers,
       webhookQueue,
+      live,
+      media,
       settings: { ...process.env, ...env },
     });
 
@@ -131,8 +152,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       });
     });
 
+    // ws://…/ws?token=JWT: the WebSocket API's protocol on the same port (local/live-server.ts).
+    const liveServer = attachLiveServer(server, { auth, hub: live, subscribe: liveSubscribe, log });
+
     async function handle(req: IncomingMessage, res: ServerResponse) {
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      // Files (up to 100 MB) are read by their own handlers, before the API's 5 MiB body reader.
+      if (path === '/local/graph/media' && req.method === 'POST') return registerMediaRequest(graph!.media, req, res);
+      if (await media.serve(req, res)) return;
       const body = await readBody(req, MAX_BODY_BYTES);
       if (body === 'too-large') {
         // The rest of the body was read and dropped, so the client gets to read this answer; then the connection closes.
@@ -153,6 +180,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }
       if (path === '/local/graph/messages' && req.method === 'GET') {
         sendJson(res, 200, { items: graph!.sentMessages() });
+        return;
+      }
+      if (path === '/local/graph/read-receipts' && req.method === 'GET') {
+        sendJson(res, 200, { items: graph!.readReceipts() });
         return;
       }
       if (path === '/local/bus/events' && req.method === 'GET') {
@@ -242,6 +273,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sendQueue,
       scheduler,
       webhookQueue,
+      live,
+      media,
+      mediaDir,
+      graph: graph!,
       async stop() {
         // Queued deliveries are dropped; the batches already with a consumer finish while the table is still up.
         scheduler.stop();
@@ -250,12 +285,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         sendQueue.stop();
         webhookQueue.stop();
         await Promise.all([bus.drain(), sendQueue.drain(), webhookQueue.drain()]);
+        liveServer.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
         await graph?.stop();
         await dynamo.stop();
+        if (!options.persistDir) await rm(mediaDir, { recursive: true, force: true });
       },
     };
   } catch (error) {

@@ -88,4 +88,22 @@ export const ledgerEntryView = z.object({
 });
 
 export const userView = z.object({ userId: z.string(), email: z.string(), role: z.string(), createdAt: z.string() });
-export const teamView = z.object({ teamId: z.string(), name: z.string(), createdAt: z.string() });
+/** A team: `whatsapp_phnos` are the numbers it covers (per-number access), `null` = every number of the account. */
+export const teamView = z.object({
+  teamId: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  whatsapp_phnos: z.array(z.string()).nullable().meta({ description: 'The numbers the team covers; null: every number of the account.' }),
+});
+
+/** `GET /v1/teams/{teamId}`: the team with its members' user ids, sorted. */
+export const teamDetailView = teamView.extend({ members: z.array(z.string()) });
+
+/** The most members a team holds (one `PUT /v1/teams/{teamId}/members`). */
+export const TEAM_MEMBER_LIMIT = 100;
+
+/** `PUT /v1/teams/{teamId}/members`: replaces the members (a set: repeats count once). */
+export const teamMembersBody = z.strictObject({ userIds: z.array(entityId).max(TEAM_MEMBER_LIMIT) });
+
+/** `PUT /v1/teams/{teamId}/numbers`: the numbers the team covers, `null` for every number (a set: repeats count once). */
+export const teamNumbersBody = z.strictObject({ whatsapp_phnos: z.array(whatsappPhno).min(1).max(100).nullable() });

@@ -106,3 +106,11 @@ export const graphDocument = z.object({
   filename: z.string().min(1).max(240).optional(),
 }).refine((document) => Boolean(document.link) !== Boolean(document.id), 'Give exactly one of link or id.');
 export type GraphDocument = z.infer<typeof graphDocument>;
+
+/** `video` of `type: "video"` (with a caption), `audio` and `sticker` (none: Meta refuses one there). */
+export const graphVideo = z.object({ link: z.url().optional(), id: z.string().optional(), caption: z.string().max(L.caption).optional() })
+  .refine((video) => Boolean(video.link) !== Boolean(video.id), 'Give exactly one of link or id.');
+export const graphAudio = z.strictObject({ link: z.url().optional(), id: z.string().optional() })
+  .refine((audio) => Boolean(audio.link) !== Boolean(audio.id), 'Give exactly one of link or id.');
+export const graphSticker = graphAudio;
+export type GraphMedia = z.infer<typeof graphVideo> | z.infer<typeof graphAudio>;

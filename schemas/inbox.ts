@@ -11,6 +11,8 @@ import { entityId, pageQuery, whatsappPhno } from './common.js';
 import { messageReceived, metaMessageItem } from './events/message-received.js';
 import { messageRecorded } from './events/message-recorded.js';
 import { messageStatusUpdated, metaStatusItem } from './events/message-status-updated.js';
+import { inboxTemplate } from './agent-sends.js';
+import { MEDIA_KINDS, mediaFieldIssues, outboundMedia } from './uploads.js';
 import { parseConversationId } from './whatsapp-ids.js';
 
 // ---------------------------------------------------------------- bus events
@@ -52,8 +54,22 @@ export const inboxListQuery = pageQuery.extend({ whatsapp_phno: whatsappPhno.opt
 export const CONVERSATION_KINDS = ['direct', 'group'] as const;
 export type ConversationKind = (typeof CONVERSATION_KINDS)[number];
 
+export const CONVERSATION_STATUSES = ['open', 'pending', 'resolved', 'snoozed'] as const;
+export const conversationStatus = z.enum(CONVERSATION_STATUSES).meta({
+  description:
+    '`open` (new conversations, and a `resolved` or `snoozed` one a new inbound message reopened), `pending` (waiting on someone), `resolved`, `snoozed` until `snoozedUntil` (then `open` again).',
+});
+
 export const conversationListQuery = inboxListQuery.extend({
   kind: z.enum(CONVERSATION_KINDS).optional().meta({ description: '`group`: WhatsApp groups only; `direct`: one-to-one conversations only; both without.' }),
+  status: conversationStatus.optional().meta({ description: 'Only conversations of this status, as read now (a snooze that ran out is `open`); every status without.' }),
+  assignee: z
+    .union([z.literal('me'), z.literal('none'), entityId])
+    .optional()
+    .meta({ description: 'A user id; `me`: the caller\'s own seat; `none`: handed to no user.' }),
+  teamId: entityId.optional().meta({ description: 'Only conversations assigned to this team.' }),
+  unread: z.enum(['true', 'false']).transform((value) => value === 'true').optional().meta({ description: '`true`: with unread messages only; `false`: read ones only.' }),
+  q: z.string().trim().min(1).max(100).optional().meta({ description: 'Search: part of the contact\'s name or number (case- and accent-insensitive; `+55 11 98765` finds `5511987650001`).' }),
 });
 
 export const messagesQuery = pageQuery;
@@ -77,28 +93,66 @@ export const conversationParams = z.object({
 });
 
 /**
- * An agent's reply: free text, or saved reply material (`/v1/automations/reply-material`)
- * with its placeholders filled for the contact. Exactly one of the two.
+ * An agent's reply: free text, saved reply material (`/v1/automations/reply-material`)
+ * with its placeholders filled for the contact, a file (`image`, `video`,
+ * `audio`, `document`, `sticker`: an upload or a link), or a template
+ * approved on the number. Exactly one of them.
  * WhatsApp caps a text message body at 4,096 characters.
  */
+export const REPLY_PARTS = ['text', 'replyMaterialId', ...MEDIA_KINDS, 'template'] as const;
+
 export const replyBody = z
   .strictObject({
     text: z.string().trim().min(1).max(4096).optional(),
     replyMaterialId: entityId.optional().meta({ description: 'Reply material to send; a template material is sent even with the 24-hour window closed.' }),
+    image: outboundMedia.optional().meta({ description: 'A JPEG or PNG (5 MB): `{uploadId | link, caption?}`.' }),
+    video: outboundMedia.optional().meta({ description: 'An MP4 or 3GPP video (16 MB): `{uploadId | link, caption?}`.' }),
+    audio: outboundMedia.optional().meta({ description: 'AAC, AMR, MP3, M4A or OGG/Opus audio (16 MB): `{uploadId | link}`.' }),
+    document: outboundMedia.optional().meta({ description: 'A PDF, Office or text file (100 MB): `{uploadId | link, caption?, fileName?}`.' }),
+    sticker: outboundMedia.optional().meta({ description: 'A WebP sticker (100 KB static, 500 KB animated): `{uploadId | link}`.' }),
+    template: inboxTemplate.optional(),
   })
   .superRefine((body, ctx) => {
-    if (body.text !== undefined && body.replyMaterialId !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['replyMaterialId'], message: 'Give either text or replyMaterialId, not both.' });
-    } else if (body.text === undefined && body.replyMaterialId === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['text'], message: 'Give text, or replyMaterialId to send saved reply material.' });
+    const given = REPLY_PARTS.filter((part) => body[part] !== undefined);
+    if (given.length > 1) {
+      const message =
+        given[0] === 'text' && given[1] === 'replyMaterialId' && given.length === 2
+          ? 'Give either text or replyMaterialId, not both.'
+          : `Give exactly one of ${REPLY_PARTS.join(', ')}; not both ${given[0]} and ${given[1]}.`;
+      ctx.addIssue({ code: 'custom', path: [given[1]!], message });
+    } else if (given.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'Give text, or replyMaterialId to send saved reply material, a file (image, video, audio, document, sticker) or a template.' });
+    }
+    for (const kind of MEDIA_KINDS) {
+      const media = body[kind];
+      if (media) for (const issue of mediaFieldIssues(kind, media)) ctx.addIssue({ code: 'custom', ...issue });
     }
   })
-  .meta({ description: 'Exactly one of `text` (free text) or `replyMaterialId` (saved reply material, placeholders filled for the contact).' });
+  .meta({ description: 'Exactly one of `text`, `replyMaterialId`, `image`, `video`, `audio`, `document`, `sticker` or `template`.' });
+export type ReplyBody = z.infer<typeof replyBody>;
 
-export const assignBody = z.strictObject({
-  teamId: entityId,
-  userId: entityId.optional().meta({ description: 'A user of the account to hand the conversation to; without, any earlier one is cleared.' }),
-});
+/**
+ * An assignment: `{teamId}` (any earlier user cleared), `{teamId, userId}`,
+ * `{userId}` (the team stays), `{userId: null}` (the user cleared, the team
+ * stays), `{teamId: null}` or `{teamId: null, userId: null}` (unassigned).
+ */
+export const assignBody = z
+  .strictObject({
+    teamId: entityId
+      .nullable()
+      .optional()
+      .meta({ description: 'A team of the account; `null` unassigns the conversation (team and user). Without it, with `userId`, the team stays as it is.' }),
+    userId: entityId
+      .nullable()
+      .optional()
+      .meta({ description: 'A user of the account to hand the conversation to; with `teamId` and without `userId`, any earlier one is cleared; `null` clears the user.' }),
+  })
+  .superRefine((body, ctx) => {
+    if (body.teamId === undefined && body.userId === undefined) ctx.addIssue({ code: 'custom', path: ['teamId'], message: 'Give teamId, userId, or both (null unassigns).' });
+    if (body.teamId === null && typeof body.userId === 'string') {
+      ctx.addIssue({ code: 'custom', path: ['userId'], message: 'A conversation without a team is handed to no user: give userId null, or a teamId.' });
+    }
+  });
 
 /** The latest click-to-WhatsApp ad that brought the user (default number only); Meta's ad fields, null where it gave none. */
 export const adReferralView = z.object({
@@ -123,6 +177,9 @@ export const contactView = z.object({
   }),
   firstSeenAt: z.string(),
   lastSeenAt: z.string(),
+  contactId: z.string().meta({ description: '`{whatsapp_phno}_{contactKey}`: `PATCH /v1/contacts/{contactId}` edits it; the same as its conversation\'s id.' }),
+  blocked: z.boolean().meta({ description: '`true`: automations stay silent for this contact.' }),
+  nameEditedAt: z.string().nullable().meta({ description: 'When an agent named the contact: `name` is then theirs, kept over the WhatsApp profile\'s.' }),
   marketing: z
     .object({ optedOut: z.boolean(), at: z.string() })
     .nullable()
@@ -153,6 +210,13 @@ export const conversationView = z.object({
     .string()
     .nullable()
     .meta({ description: 'Until when messages to the user from this number are free (Meta\'s 72-hour free entry point window after an ad click).' }),
+  status: conversationStatus.meta({ description: 'As read now: a snooze whose time has passed reads `open`; conversations from before statuses existed read `open`.' }),
+  snoozedUntil: z.string().nullable().meta({ description: 'With `snoozed`: when it reads `open` again.' }),
+  statusChangedAt: z.string().nullable(),
+  statusChangedBy: z
+    .string()
+    .nullable()
+    .meta({ description: 'Who last set the status: the user id (or token subject) of the agent, `system:inbound-message` when a new message reopened it.' }),
 });
 
 export const MESSAGE_STATUSES = ['received', 'accepted', 'sent', 'delivered', 'read', 'failed'] as const;
@@ -177,6 +241,28 @@ export const orderView = z.object({
 
 export const MESSAGE_SOURCES = ['cloud_api', 'business_app', 'history'] as const;
 export type MessageSource = (typeof MESSAGE_SOURCES)[number];
+
+/**
+ * A media message's file (image, video, audio or voice, document, sticker).
+ * Inbound: `pending` until the media consumer fetched it from the Graph API
+ * and stored it, then `stored` with `url` (a presigned GET of short life, made
+ * when the message is read); `failed` when it cannot be stored (e.g.
+ * `SHA256_MISMATCH`), with `error`. Outbound: what was sent.
+ */
+export const MEDIA_STATUSES = ['pending', 'stored', 'failed', 'sent'] as const;
+export const messageMediaView = z.object({
+  status: z.enum(MEDIA_STATUSES).meta({ description: '`pending`: not fetched yet; `stored`: `url` opens it; `failed`: see `error`; `sent`: an outbound file.' }),
+  mimeType: z.string().nullable(),
+  fileName: z.string().optional(),
+  caption: z.string().optional(),
+  sizeBytes: z.int().optional().meta({ description: 'Once stored (or as uploaded).' }),
+  sha256: z.string().optional().meta({ description: 'Hex SHA-256 of the stored bytes (checked against Meta\'s).' }),
+  voice: z.literal(true).optional().meta({ description: 'An audio message recorded as a voice note.' }),
+  url: z.string().optional().meta({ description: 'A short-lived (about 5 minutes) GET URL of the file; ask the messages again for a fresh one.' }),
+  expiresAt: z.string().optional().meta({ description: 'When `url` stops working.' }),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type MessageMediaView = z.infer<typeof messageMediaView>;
 
 export const messageView = z.object({
   wamid: z.string(),
@@ -208,6 +294,7 @@ export const messageView = z.object({
     .object({ catalogId: z.string(), productRetailerId: z.string() })
     .optional()
     .meta({ description: 'On an inbound message sent from a catalog product: the product it asks about.' }),
+  media: messageMediaView.optional().meta({ description: 'On an image, video, audio (voice), document or sticker message: the file and where to open it.' }),
 });
 
 export const replyAccepted = z.object({ wamid: z.string() });

@@ -57,6 +57,15 @@ export const RULES = {
     source: [messageReceived.source],
     'detail-type': [messageReceived.detailType, messageStatusUpdated.detailType, templateStatusUpdated.detailType, numberUpdated.detailType],
   },
+  /**
+   * Media in: the files of messages received (and of echoes and history) whose type is a media type are fetched
+   * from the Graph API, checked and stored (`functions/media/`). The inbox stores the message itself regardless.
+   */
+  media: {
+    source: [messageReceived.source],
+    'detail-type': [messageReceived.detailType, messageRecorded.detailType],
+    detail: { message: { type: ['image', 'video', 'audio', 'document', 'sticker'] } },
+  },
   /** Broadcasts: the API's send command, then their metrics (statuses of their messages, replies), template fan-out and marketing preferences. */
   broadcast: {
     $or: [

@@ -21,6 +21,12 @@ export interface Principal {
   via: 'jwt' | 'apiKey';
   /** The API key's id, for a request made with one. */
   keyId?: string;
+  /**
+   * The seat (`usr_…`) the token names: claim `custom:userId`, which the
+   * identity provider sets (docs/architecture.md, "Auth model"). An agent
+   * needs one to see any conversation (per-number access).
+   */
+  userId?: string;
 }
 
 /** `support` ⊃ `owner` ⊃ `admin` ⊃ `agent`. */
@@ -42,7 +48,8 @@ export function principalOf(event: APIGatewayProxyEventV2): Principal {
   if (!role.success) throw new Forbidden('The token carries no known role.');
   const accountId = typeof claims['custom:accountId'] === 'string' && claims['custom:accountId'] ? claims['custom:accountId'] : undefined;
   if (!accountId && role.data !== 'support') throw new Forbidden('The token is not bound to an account.');
-  return { subject: String(claims.sub ?? 'unknown'), role: role.data, accountId, via: 'jwt' };
+  const userId = typeof claims['custom:userId'] === 'string' && claims['custom:userId'] ? claims['custom:userId'] : undefined;
+  return { subject: String(claims.sub ?? 'unknown'), role: role.data, accountId, via: 'jwt', ...(userId ? { userId } : {}) };
 }
 
 /** The API-key authorizer's context; a key never acts above `admin`, whatever the context says. */

@@ -6,29 +6,37 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoApiKeyStore } from '../adapters/dynamo/api-key-store.js';
+import { DynamoTeamStore } from '../adapters/dynamo/team-store.js';
 import { DynamoAutomationRepository } from '../adapters/dynamo/automation-repository.js';
 import { DynamoBroadcastRepository } from '../adapters/dynamo/broadcast-repository.js';
 import { createDocumentClient } from '../adapters/dynamo/client.js';
-import { DynamoInboxRepository } from '../adapters/dynamo/inbox-repository.js';
+import { DynamoLiveConnectionStore } from '../adapters/dynamo/live-connections.js';
+import { liveInboxRepository } from '../adapters/dynamo/live-inbox-repository.js';
+import { apiGatewayLiveUpdates } from '../adapters/apigw/live-updates.js';
 import { DynamoIntegrationStore } from '../adapters/dynamo/integration-store.js';
 import { DynamoMarketingPreferenceStore } from '../adapters/dynamo/marketing-preferences.js';
 import { createDynamoAdapters } from '../adapters/dynamo/index.js';
 import { DynamoSequenceStore } from '../adapters/dynamo/sequence-store.js';
 import { DynamoTemplateRepository } from '../adapters/dynamo/template-repository.js';
+import { DynamoUploadRepository } from '../adapters/dynamo/upload-repository.js';
 import { DynamoWebhookSubscriptionStore } from '../adapters/dynamo/webhook-subscription-store.js';
 import { EventBridgePublisher, createEventBridgeClient } from '../adapters/eventbridge/publisher.js';
 import { GraphClient } from '../adapters/graph/graph-client.js';
+import { S3MediaStore } from '../adapters/s3/media-store.js';
 import { SafeHttpTransport } from '../adapters/http/safe-http.js';
 import { SqsWebhookDeliveryQueue } from '../adapters/sqs/webhook-delivery-queue.js';
 import { createSqsClient } from '../adapters/sqs/send-queue.js';
 import { NoStepScheduler, stepSchedulerOf } from '../adapters/scheduler/sequence-scheduler.js';
-import { broadcastConfig, busConfig, graphConfig, sequenceScheduleConfig, tableConfig, webhookDeliveryConfig } from '../commons/config.js';
+import { broadcastConfig, busConfig, graphConfig, mediaConfig, sequenceScheduleConfig, tableConfig, webhookDeliveryConfig } from '../commons/config.js';
 import { systemClock, timeOrderedIds } from '../commons/ids.js';
-import { reportPublishProblem } from '../commons/observability.js';
+import { reportLiveUpdateFailure, reportPublishProblem } from '../commons/observability.js';
+import { liveUpdatesConfig } from '../commons/config.js';
+import { type LiveUpdates, noLiveUpdates } from '../core/live-updates.js';
 import { secretsFromEnv } from '../commons/secrets.js';
 import { DEFAULT_CHUNK_SIZE } from '../core/broadcast-ports.js';
 import { EXAMPLE_RATE_CARD } from '../core/pricing.js';
 import { InvalidConfiguration } from '../core/backend-failures.js';
+import type { MediaStore } from '../core/media-ports.js';
 import type { MessageSender } from '../core/messaging.js';
 import type { WebhookDeliveryQueue, WebhookTransport } from '../core/outgoing-webhook-ports.js';
 import type { Clock, EventPublisher } from '../core/ports.js';
@@ -54,6 +62,10 @@ export interface ApiWiring {
   webhookTransport?: WebhookTransport;
   /** The master key subscription secrets are derived from (`WEBHOOK_SIGNING_KEY`). */
   webhookSigningKey?: () => Promise<string>;
+  /** Where media files live (S3 in AWS, the runtime's folder locally): uploads to send, inbound files' URLs. */
+  media?: MediaStore;
+  /** Where inbox writes are pushed (the WebSocket API in AWS, the runtime's hub locally). @default nowhere */
+  live?: LiveUpdates;
 }
 
 /** Wiring left out (a test that never reaches webhooks): fails naming what is missing when used. */
@@ -66,7 +78,7 @@ export function createApiDeps(doc: DynamoDBDocumentClient, tableName: string, wi
     ...dynamo,
     clock,
     ids: timeOrderedIds,
-    inbox: new DynamoInboxRepository(doc, tableName, clock),
+    inbox: liveInboxRepository(doc, tableName, clock, wiring.live ?? noLiveUpdates, reportLiveUpdateFailure),
     messaging: wiring.messaging,
     templates: new DynamoTemplateRepository(doc, tableName),
     broadcasts: new DynamoBroadcastRepository(doc, tableName, clock),
@@ -75,14 +87,25 @@ export function createApiDeps(doc: DynamoDBDocumentClient, tableName: string, wi
     integrations: new DynamoIntegrationStore(doc, tableName),
     marketingPreferences: new DynamoMarketingPreferenceStore(doc, tableName),
     apiKeys: new DynamoApiKeyStore(doc, tableName, clock),
+    teams: new DynamoTeamStore(doc, tableName),
     ...webhookDepsOf(doc, tableName, wiring),
     stepScheduler: wiring.stepScheduler ?? new NoStepScheduler(),
     events: wiring.events,
     broadcastSettings: { chunkSize: wiring.chunkSize ?? DEFAULT_CHUNK_SIZE },
     rateCard: wiring.rateCard ?? EXAMPLE_RATE_CARD,
     credits: dynamo.quotas,
+    uploads: new DynamoUploadRepository(doc, tableName),
+    media: wiring.media ?? notWiredMediaStore,
   };
 }
+
+/** No media store wired (a test that never reaches media): each use fails naming it. */
+const notWiredMediaStore: MediaStore = {
+  put: notWired('the media store'),
+  urlFor: notWired('the media store'),
+  uploadTargetFor: notWired('the media store'),
+  head: notWired('the media store'),
+};
 
 function webhookDepsOf(doc: DynamoDBDocumentClient, tableName: string, wiring: ApiWiring) {
   const store = new DynamoWebhookSubscriptionStore(doc, tableName);
@@ -100,8 +123,13 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): ApiDeps {
   const bus = busConfig(env);
   const graph = graphConfig(env);
   const secret = secretsFromEnv(env);
-  return createApiDeps(createDocumentClient(table), table.tableName, {
+  const doc = createDocumentClient(table);
+  const { LIVE_UPDATES_ENDPOINT, AWS_REGION } = liveUpdatesConfig(env);
+  return createApiDeps(doc, table.tableName, {
+    live: apiGatewayLiveUpdates(LIVE_UPDATES_ENDPOINT, AWS_REGION, new DynamoLiveConnectionStore(doc, table.tableName, systemClock)),
     events: new EventBridgePublisher(createEventBridgeClient(bus.region), bus.eventBusName, { onProblem: reportPublishProblem }),
+    // The media bucket (lib/media-bucket.ts): presigned GETs of stored files, presigned PUTs of uploads.
+    media: new S3MediaStore({ bucketName: mediaConfig(env).bucketName, region: mediaConfig(env).region }),
     messaging: new GraphClient({ baseUrl: graph.GRAPH_API_BASE_URL, version: graph.GRAPH_API_VERSION, accessToken: secret('WHATSAPP_ACCESS_TOKEN') }),
     chunkSize: broadcastConfig(env).BROADCAST_CHUNK_SIZE,
     rateCard: broadcastConfig(env).PRICING_RATE_CARD,

@@ -12,11 +12,16 @@ import { DynamoAiAgentState } from '../adapters/dynamo/ai-agent-state.js';
 import { DynamoAutomationRepository } from '../adapters/dynamo/automation-repository.js';
 import { DynamoAutomationState } from '../adapters/dynamo/automation-state.js';
 import { createDocumentClient } from '../adapters/dynamo/client.js';
-import { DynamoInboxRepository } from '../adapters/dynamo/inbox-repository.js';
+import { DynamoLiveConnectionStore, DynamoLiveMessageLookup } from '../adapters/dynamo/live-connections.js';
+import { liveInboxRepository } from '../adapters/dynamo/live-inbox-repository.js';
+import { apiGatewayLiveUpdates } from '../adapters/apigw/live-updates.js';
 import { GraphClient } from '../adapters/graph/graph-client.js';
 import { stepSchedulerOf } from '../adapters/scheduler/sequence-scheduler.js';
 import { SqsTurnQueue } from '../adapters/sqs/turn-queue.js';
-import { type AutomationConfig, automationConfig, broadcastConfig, graphConfig, sequenceScheduleConfig, tableConfig } from '../commons/config.js';
+import { type AutomationConfig, automationConfig, broadcastConfig, graphConfig, liveUpdatesConfig, sequenceScheduleConfig, tableConfig } from '../commons/config.js';
+import { reportLiveUpdateFailure } from '../commons/observability.js';
+import { withLiveAutomationState } from '../core/live-inbox.js';
+import { type LiveUpdates, noLiveUpdates } from '../core/live-updates.js';
 import { systemClock, timeOrderedIds } from '../commons/ids.js';
 import { secretsFromEnv } from '../commons/secrets.js';
 import type { AiAnswerer, TurnQueue } from '../core/ai-ports.js';
@@ -39,16 +44,23 @@ export interface AutomationWiring {
   clock?: Clock;
   /** Injected by tests; real timers otherwise. */
   sleep?: (ms: number) => Promise<void>;
+  /** Where the consumer's inbox writes are pushed (the WebSocket API in AWS, the runtime's hub locally). @default nowhere */
+  live?: LiveUpdates;
 }
 
 export function createAutomationDeps(doc: DynamoDBDocumentClient, tableName: string, wiring: AutomationWiring): AutomationConsumerDeps {
   const clock = wiring.clock ?? systemClock;
   const { config } = wiring;
   const automations = new DynamoAutomationRepository(doc, tableName);
+  const live = wiring.live ?? noLiveUpdates;
+  const inbox = liveInboxRepository(doc, tableName, clock, live, reportLiveUpdateFailure);
   return {
-    state: new DynamoAutomationState(doc, tableName, clock),
+    state: withLiveAutomationState(new DynamoAutomationState(doc, tableName, clock), inbox, live, {
+      messages: new DynamoLiveMessageLookup(doc, tableName),
+      onFailure: reportLiveUpdateFailure,
+    }),
     automations,
-    inbox: new DynamoInboxRepository(doc, tableName, clock),
+    inbox,
     accounts: new DynamoAccountRepository(doc, tableName, clock),
     messaging: wiring.messaging,
     clock,
@@ -78,7 +90,7 @@ export function createAutomationDeps(doc: DynamoDBDocumentClient, tableName: str
 /** Enrolments for the consumer's plans and the runner of due steps, on one set of sequence adapters. */
 function sequencesOf(doc: DynamoDBDocumentClient, tableName: string, wiring: AutomationWiring, clock: Clock): Pick<AutomationConsumerDeps, 'sequences' | 'sequenceSteps'> {
   const { scheduler, rateCard } = wiring.sequences!;
-  const deps = createSequenceDeps(doc, tableName, { messaging: wiring.messaging, scheduler, clock, ...(rateCard ? { rateCard } : {}) });
+  const deps = createSequenceDeps(doc, tableName, { messaging: wiring.messaging, scheduler, clock, ...(rateCard ? { rateCard } : {}), ...(wiring.live ? { live: wiring.live } : {}) });
   return { sequences: sequenceEnrolments(deps), sequenceSteps: (due) => processSequenceStepDue(deps, due) };
 }
 
@@ -87,7 +99,10 @@ export function awsDeps(env: NodeJS.ProcessEnv = process.env): AutomationConsume
   const graph = graphConfig(env);
   const secret = secretsFromEnv(env);
   const config = automationConfig(env);
-  return createAutomationDeps(createDocumentClient(table), table.tableName, {
+  const doc = createDocumentClient(table);
+  const { LIVE_UPDATES_ENDPOINT, AWS_REGION } = liveUpdatesConfig(env);
+  return createAutomationDeps(doc, table.tableName, {
+    live: apiGatewayLiveUpdates(LIVE_UPDATES_ENDPOINT, AWS_REGION, new DynamoLiveConnectionStore(doc, table.tableName, systemClock)),
     messaging: new GraphClient({ baseUrl: graph.GRAPH_API_BASE_URL, version: graph.GRAPH_API_VERSION, accessToken: secret('WHATSAPP_ACCESS_TOKEN') }),
     config,
     sequences: { scheduler: stepSchedulerOf(sequenceScheduleConfig(env), systemClock), rateCard: broadcastConfig(env).PRICING_RATE_CARD },

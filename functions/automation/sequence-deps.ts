@@ -11,7 +11,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RateCard } from '../../schemas/rate-card.js';
 import { DynamoAccountRepository } from '../adapters/dynamo/account-repository.js';
 import { DynamoAutomationRepository } from '../adapters/dynamo/automation-repository.js';
-import { DynamoInboxRepository } from '../adapters/dynamo/inbox-repository.js';
+import { liveInboxRepository } from '../adapters/dynamo/live-inbox-repository.js';
 import { DynamoMarketingPreferenceStore } from '../adapters/dynamo/marketing-preferences.js';
 import { DynamoMessagingLimitStore } from '../adapters/dynamo/messaging-limit-store.js';
 import { DynamoNumberRepository } from '../adapters/dynamo/number-repository.js';
@@ -19,6 +19,8 @@ import { DynamoQuotaStore } from '../adapters/dynamo/quota-store.js';
 import { DynamoSequenceStore } from '../adapters/dynamo/sequence-store.js';
 import { DynamoTemplateRepository } from '../adapters/dynamo/template-repository.js';
 import { systemClock, timeOrderedIds } from '../commons/ids.js';
+import { reportLiveUpdateFailure } from '../commons/observability.js';
+import { type LiveUpdates, noLiveUpdates } from '../core/live-updates.js';
 import type { MessageSender } from '../core/messaging.js';
 import type { Clock } from '../core/ports.js';
 import { EXAMPLE_RATE_CARD } from '../core/pricing.js';
@@ -34,6 +36,8 @@ export interface SequenceWiring {
   /** What a template step costs (`PRICING_RATE_CARD`, as the broadcast sender's). @default EXAMPLE_RATE_CARD */
   rateCard?: RateCard;
   settings?: Partial<SequenceRunnerSettings>;
+  /** Where a step's sends are pushed as live updates. @default nowhere */
+  live?: LiveUpdates;
 }
 
 export function createSequenceDeps(doc: DynamoDBDocumentClient, tableName: string, wiring: SequenceWiring): SequenceRunnerDeps {
@@ -42,7 +46,7 @@ export function createSequenceDeps(doc: DynamoDBDocumentClient, tableName: strin
     sequences: new DynamoSequenceStore(doc, tableName),
     automations: new DynamoAutomationRepository(doc, tableName),
     stepScheduler: wiring.scheduler,
-    inbox: new DynamoInboxRepository(doc, tableName, clock),
+    inbox: liveInboxRepository(doc, tableName, clock, wiring.live ?? noLiveUpdates, reportLiveUpdateFailure),
     messaging: wiring.messaging,
     accounts: new DynamoAccountRepository(doc, tableName, clock),
     numbers: new DynamoNumberRepository(doc, tableName, clock),

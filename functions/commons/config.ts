@@ -237,3 +237,42 @@ export type WebhookDeliveryConfig = z.infer<typeof webhookDeliverySchema>;
 export function webhookDeliveryConfig(env: NodeJS.ProcessEnv = process.env): WebhookDeliveryConfig {
   return parseConfig(webhookDeliverySchema, env);
 }
+
+/** The media bucket (`lib/media-bucket.ts`; `bindMedia` sets it): inbound files and uploads. */
+const mediaSchema = z
+  .object({ MEDIA_BUCKET_NAME: z.string().min(1), AWS_REGION: region })
+  .transform((env) => ({ bucketName: env.MEDIA_BUCKET_NAME, region: env.AWS_REGION }));
+
+export type MediaConfig = z.infer<typeof mediaSchema>;
+
+export function mediaConfig(env: NodeJS.ProcessEnv = process.env): MediaConfig {
+  return parseConfig(mediaSchema, env);
+}
+
+/**
+ * Live updates (lib/live-updates.ts; `bindLiveUpdates` sets it): the WebSocket
+ * stage's management endpoint the consumers and the API push to. Absent
+ * (tests, tools, a stack without the WebSocket API): nothing is pushed.
+ */
+const liveUpdatesSchema = z.object({ LIVE_UPDATES_ENDPOINT: z.url().optional(), AWS_REGION: region });
+
+export type LiveUpdatesConfig = z.infer<typeof liveUpdatesSchema>;
+
+export function liveUpdatesConfig(env: NodeJS.ProcessEnv = process.env): LiveUpdatesConfig {
+  return parseConfig(liveUpdatesSchema, env);
+}
+
+/** The WebSocket API's authorizer: the HTTP API's JWT issuer and audiences (comma-separated; empty: any). */
+const liveAuthorizerSchema = z.object({
+  JWT_ISSUER: z.url(),
+  JWT_AUDIENCES: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((audience) => audience.trim()).filter(Boolean)),
+});
+
+export type LiveAuthorizerConfig = z.infer<typeof liveAuthorizerSchema>;
+
+export function liveAuthorizerConfig(env: NodeJS.ProcessEnv = process.env): LiveAuthorizerConfig {
+  return parseConfig(liveAuthorizerSchema, env);
+}

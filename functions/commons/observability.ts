@@ -42,3 +42,8 @@ export function reportPublishProblem(problem: PublishProblem): void {
       return;
   }
 }
+
+/** A live update (`withLiveUpdates`) that could not be pushed: logged, never failing the write it followed. */
+export function reportLiveUpdateFailure(error: unknown, update: { type: string; accountId: string; whatsappPhno: string }): void {
+  logger.warn('live update not pushed', { ...update, error: error as Error });
+}

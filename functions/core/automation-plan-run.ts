@@ -288,7 +288,11 @@ function previewOf(message: OutgoingMessage): string {
       return preview(message.text);
     case 'image':
     case 'document':
+    case 'video':
       return preview(message.caption ?? `[${message.type}] ${message.url}`);
+    case 'audio':
+    case 'sticker':
+      return preview(`[${message.type}] ${message.url}`);
     case 'template':
       return `[template] ${message.name}`;
   }

@@ -4,7 +4,7 @@
  * their preferences in one read per number and 100 contacts
  * (`marketing-preferences.ts`).
  */
-import type { InboxDeps, StoredContact } from './inbox-ports.js';
+import type { ContactListFilter, InboxDeps, StoredContact } from './inbox-ports.js';
 import { listContacts } from './inbox-views.js';
 import { type MarketingPreference, type MarketingPreferenceDeps, contactPreferenceKey, marketingOfContacts } from './marketing-preferences.js';
 import type { Page, PageRequest } from './ports.js';
@@ -12,7 +12,7 @@ import type { Page, PageRequest } from './ports.js';
 export async function listContactsWithMarketing(
   deps: Pick<InboxDeps, 'inbox'> & MarketingPreferenceDeps,
   accountId: string,
-  filter: { whatsappPhno?: string },
+  filter: ContactListFilter,
   page: PageRequest,
 ): Promise<Page<{ contact: StoredContact; marketing?: MarketingPreference }>> {
   const contacts = await listContacts(deps, accountId, filter, page);

@@ -95,6 +95,9 @@ export async function recordReceivedMessage(deps: InboxConsumerDeps, detail: Inb
     lastMessage: { at: timestamp, wamid: message.id, preview: preview(text), direction: 'in' },
     windowOpenUntil: new Date(Date.parse(timestamp) + SERVICE_WINDOW_MS).toISOString(),
     contactName,
+    // A new message reopens a resolved or snoozed conversation (never one resolved after it); the read receipt names the latest.
+    reopenAt: timestamp,
+    lastInbound: { at: timestamp, wamid: message.id },
     ...(adReferral ? { adReferral, freeEntryUntil: new Date(Date.parse(timestamp) + FREE_ENTRY_WINDOW_MS).toISOString() } : {}),
   });
   return outcome;

@@ -31,6 +31,7 @@ import type { AiAnswerMeta, AutomationDecision } from '../../schemas/automations
 import type { ConversationKind, MessageSource, MessageStatus } from '../../schemas/inbox.js';
 import type { ContactIdentity } from './contact-id.js';
 import type { AdReferral } from './message-content.js';
+import type { StoredMedia } from './media-ports.js';
 import type { MessageSender } from './messaging.js';
 import type { AccountRepository, Clock, Page, PageRequest } from './ports.js';
 
@@ -135,6 +136,8 @@ export interface OutboundMessage extends ConversationRef {
   bizOpaqueCallbackData?: string;
   /** An AI agent's answer: its agent, knowledge sources and the messages it answers. */
   ai?: AiAnswerMeta;
+  /** A file an agent sent: the upload's key (or the link), type, name, caption, size. */
+  media?: StoredMedia;
 }
 
 export interface StatusChange extends Omit<ConversationRef, 'contactKey'> {
@@ -160,6 +163,13 @@ export interface ConversationAdvance extends ConversationRef {
   adReferral?: AdReferral;
   /** Forward-only, like `windowOpenUntil`. */
   freeEntryUntil?: string;
+  /**
+   * An inbound message's time: reopens a `resolved` or `snoozed` conversation
+   * whose status was set before it (a late older message reopens nothing).
+   */
+  reopenAt?: string;
+  /** The latest inbound message (by `at`, then wamid): the one a read receipt names. Forward-only. */
+  lastInbound?: { at: string; wamid: string };
 }
 
 export interface StoredContact extends ConversationRef {
@@ -171,6 +181,44 @@ export interface StoredContact extends ConversationRef {
   lastSeenAt: string;
   /** The contact asked not to be answered (stored `blocked: true`, or the attribute `blocked` true): automations stay silent. */
   blocked?: boolean;
+  /** An agent's name for the contact: shown instead of the WhatsApp profile's (`name` is then this). */
+  customName?: string;
+  nameEditedAt?: string;
+  /** The name the contact's WhatsApp profile last sent. */
+  profileName?: string;
+}
+
+/** An agent's edit of a contact: each field given changes, the rest stays. */
+export interface ContactEdit {
+  /** `null`: back to the WhatsApp profile's name. */
+  name?: string | null;
+  /** Merged into the attributes; `null` removes the key. */
+  attributes?: Record<string, unknown>;
+  blocked?: boolean;
+  at: string;
+}
+
+/** An internal note on a conversation: never sent to WhatsApp. */
+export interface StoredNote {
+  noteId: string;
+  text: string;
+  authorSubject: string;
+  authorUserId?: string;
+  createdAt: string;
+}
+
+/** A status change by an agent (or the API); `snoozedUntil` only with `snoozed`. */
+export interface StatusChangeRequest {
+  status: ConversationStatus;
+  snoozedUntil?: string;
+  at: string;
+  by: string;
+}
+
+/** An assignment: `undefined` keeps, `null` clears (a team cleared clears its member too). */
+export interface AssignmentChange {
+  teamId?: string | null;
+  userId?: string | null;
 }
 
 /** Why and since when a conversation waits for an agent (set by an automation, cleared by an agent's reply). */
@@ -201,6 +249,14 @@ export interface StoredConversation extends ConversationRef {
   adReferral?: AdReferral;
   /** Until when messages to the user from this number are free (Meta's free entry point window). */
   freeEntryUntil?: string;
+  /** As stored (absent: `open`); a passed snooze is still `snoozed` here, `effectiveStatus` reads it as `open`. */
+  status?: ConversationStatus;
+  snoozedUntil?: string;
+  statusChangedAt?: string;
+  statusChangedBy?: string;
+  /** The latest inbound message: a read receipt names it. */
+  lastInboundWamid?: string;
+  lastInboundAt?: string;
 }
 
 export interface StoredMessage {
@@ -225,11 +281,35 @@ export interface StoredMessage {
   edits?: { text: string; at: string }[];
   deleted?: true;
   deletedAt?: string;
+  /** A media message's file, once the media consumer stored it (or failed to): `media-ports.ts`. */
+  media?: StoredMedia;
 }
+
+/** A conversation's work status (absent on conversations stored before issue 18: read as `open`). */
+export type ConversationStatus = 'open' | 'pending' | 'resolved' | 'snoozed';
 
 export interface ConversationListFilter {
   whatsappPhno?: string;
+  /** Only these numbers (an agent's visible ones, `number-access.ts`); empty: an empty page, nothing is read. */
+  whatsappPhnos?: readonly string[];
   kind?: ConversationKind;
+  /** As read now: a snooze whose time has passed counts as `open` (`now` decides). */
+  status?: ConversationStatus;
+  /** A user id, or `none` for conversations handed to no user. */
+  assignee?: { userId: string } | 'none';
+  teamId?: string;
+  /** `true`: unread only; `false`: read only. */
+  unread?: boolean;
+  /** Already normalised (`searchTextOf` in `conversation-search.ts`): a substring of the contact's name or number. */
+  q?: string;
+  /** The time a snooze is compared with (ISO); the repository's clock when absent. */
+  now?: string;
+}
+
+/** A contacts list's number filter: one number, or only these (empty: an empty page). */
+export interface ContactListFilter {
+  whatsappPhno?: string;
+  whatsappPhnos?: readonly string[];
 }
 
 /** The sending side of a connected number. */
@@ -271,7 +351,7 @@ export interface InboxRepository {
   getConversation(ref: ConversationRef): Promise<StoredConversation | undefined>;
   /** Newest first. */
   listConversations(accountId: string, filter: ConversationListFilter, page: PageRequest): Promise<Page<StoredConversation>>;
-  listContacts(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredContact>>;
+  listContacts(accountId: string, filter: ContactListFilter, page: PageRequest): Promise<Page<StoredContact>>;
   /** Oldest first. */
   listMessages(ref: ConversationRef, page: PageRequest): Promise<Page<StoredMessage>>;
   /** Undefined when the contact was never seen on this number. */
@@ -299,6 +379,20 @@ export interface InboxRepository {
    */
   recordDecision(ref: ConversationRef, wamid: string, timestamp: string, decision: AutomationDecision): Promise<void>;
   markRead(ref: ConversationRef): Promise<StoredConversation | undefined>;
+  /** Sets the status of an existing conversation (undefined when there is none); the updated conversation. */
+  setStatus(ref: ConversationRef, change: StatusChangeRequest): Promise<StoredConversation | undefined>;
+  /** Assigns or unassigns an existing conversation (undefined when there is none); the updated conversation. */
+  assign(ref: ConversationRef, change: AssignmentChange): Promise<StoredConversation | undefined>;
+  /**
+   * An agent's edit of a contact and, with a name change, of its
+   * conversation's `contactName`, in one transaction; undefined when the
+   * contact was never seen.
+   */
+  editContact(ref: ConversationRef, edit: ContactEdit): Promise<StoredContact | undefined>;
+  /** Adds a note (its id given: a retry with the same id adds nothing). */
+  addNote(ref: ConversationRef, note: StoredNote): Promise<StoredNote>;
+  /** Oldest first. */
+  listNotes(ref: ConversationRef, page: PageRequest): Promise<Page<StoredNote>>;
   /** The connected number a reply goes out from. */
   getSendingNumber(accountId: string, whatsappPhno: string): Promise<SendingNumber | undefined>;
 }

@@ -7,8 +7,10 @@
 import { conversationIdOf } from '../../schemas/whatsapp-ids.js';
 import type { AutomationRepository } from './automation-ports.js';
 import { NotFound, ValidationFailed, WindowClosed } from './errors.js';
-import type { ConversationListFilter, ConversationRef, InboxDeps, StoredContact, StoredConversation, StoredMessage } from './inbox-ports.js';
+import { effectiveStatus } from './conversation-search.js';
+import type { AssignmentChange, ConversationListFilter, ConversationRef, InboxDeps, StoredContact, StoredConversation, StoredMessage } from './inbox-ports.js';
 import { type MarketingPreference, marketingViewOf } from './marketing-preferences.js';
+import { mediaViewOf } from './media-views.js';
 import { orderOf, referredProductOf } from './message-content.js';
 import type { Page, PageRequest } from './ports.js';
 import { type OutgoingMessage, outgoingOf, replyTo } from './replies.js';
@@ -24,6 +26,8 @@ export interface ReplyMaterialDeps {
 
 export interface ConversationFilter {
   whatsappPhno?: string;
+  /** Only these numbers (an agent's); empty: nothing. */
+  whatsappPhnos?: readonly string[];
 }
 
 export function listContacts(deps: Pick<InboxDeps, 'inbox'>, accountId: string, filter: ConversationFilter, page: PageRequest) {
@@ -103,16 +107,25 @@ async function sendAsAgent(deps: InboxDeps, ref: ConversationRef, message: Outgo
 }
 
 /**
- * Assigns the conversation to a team of the account, and to one of its users
- * when `userId` is given. The conversation must exist (an agent assigns what
- * they see); automations assign through the repository directly.
+ * Assigns the conversation (the body of `POST …/assign`, `schemas/inbox.ts`):
+ * to a team of the account (any earlier user cleared unless `userId` names
+ * one), to a user (the team stays), or to nobody (`null`s). The team and user
+ * must be the account's. The conversation must exist (an agent assigns what
+ * they see); automations assign through the repository's `assignTeam`.
  */
-export async function assignConversation(deps: InboxDeps, ref: ConversationRef, teamId: string, userId?: string): Promise<StoredConversation> {
+export async function assignConversation(deps: InboxDeps, ref: ConversationRef, change: AssignmentChange): Promise<StoredConversation> {
   await requireConversation(deps, ref);
-  const [team, user] = await Promise.all([deps.accounts.getTeam(ref.accountId, teamId), userId ? deps.accounts.getUser(ref.accountId, userId) : undefined]);
-  if (!team) throw new NotFound('The team');
-  if (userId && !user) throw new NotFound('The user');
-  return deps.inbox.assignTeam(ref, teamId, userId);
+  const { teamId, userId } = change;
+  const [team, user] = await Promise.all([
+    typeof teamId === 'string' ? deps.accounts.getTeam(ref.accountId, teamId) : undefined,
+    typeof userId === 'string' ? deps.accounts.getUser(ref.accountId, userId) : undefined,
+  ]);
+  if (typeof teamId === 'string' && !team) throw new NotFound('The team');
+  if (typeof userId === 'string' && !user) throw new NotFound('The user');
+  // As before issue 18: a team given without a user hands it to the team only.
+  const assigned = await deps.inbox.assign(ref, { ...change, ...(typeof teamId === 'string' && userId === undefined ? { userId: null } : {}) });
+  if (!assigned) throw new NotFound('The conversation');
+  return assigned;
 }
 
 export async function markConversationRead(deps: Pick<InboxDeps, 'inbox'>, ref: ConversationRef): Promise<StoredConversation> {
@@ -131,11 +144,16 @@ export function contactViewOf(contact: StoredContact, marketing?: MarketingPrefe
     attributes: { ...contact.attributes, whatsapp_phno: contact.whatsappPhno },
     firstSeenAt: contact.firstSeenAt,
     lastSeenAt: contact.lastSeenAt,
+    contactId: conversationIdOf(contact.whatsappPhno, contact.contactKey),
+    blocked: contact.blocked === true,
+    nameEditedAt: contact.nameEditedAt ?? null,
     marketing: marketingViewOf(marketing),
   };
 }
 
-export function conversationViewOf(conversation: StoredConversation) {
+/** `now` decides whether a snooze has run out (read as `open`). */
+export function conversationViewOf(conversation: StoredConversation, now: string = new Date().toISOString()) {
+  const status = effectiveStatus(conversation, now);
   return {
     conversationId: conversationIdOf(conversation.whatsappPhno, conversation.contactKey),
     whatsapp_phno: conversation.whatsappPhno,
@@ -154,6 +172,10 @@ export function conversationViewOf(conversation: StoredConversation) {
     needsAgent: conversation.needsAgent ?? null,
     adReferral: conversation.adReferral ?? null,
     freeEntryUntil: conversation.freeEntryUntil ?? null,
+    status,
+    snoozedUntil: status === 'snoozed' ? (conversation.snoozedUntil ?? null) : null,
+    statusChangedAt: conversation.statusChangedAt ?? null,
+    statusChangedBy: conversation.statusChangedBy ?? null,
   };
 }
 
@@ -171,6 +193,7 @@ export function messageViewOf(message: StoredMessage) {
   const inbound = message.direction === 'in' && message.content && !deleted ? message.content : undefined;
   const order = inbound && orderOf(inbound);
   const product = inbound && referredProductOf(inbound);
+  const media = mediaViewOf(message);
   return {
     wamid: message.wamid,
     direction: message.direction,
@@ -190,5 +213,6 @@ export function messageViewOf(message: StoredMessage) {
     ...(message.ai ? { ai: message.ai } : {}),
     ...(order ? { order } : {}),
     ...(product ? { product } : {}),
+    ...(media ? { media } : {}),
   };
 }

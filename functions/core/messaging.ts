@@ -65,10 +65,12 @@ export interface SendInteractiveRequest {
   bizOpaqueCallbackData?: string;
 }
 
-/** An image or a document Meta fetches from a public link. */
+/** A file Meta fetches from a public link: an image, a document, a video (captions on these three), audio or a sticker. */
 export type MediaContent =
   | { type: 'image'; link: string; caption?: string }
-  | { type: 'document'; link: string; caption?: string; /** The name the user sees and saves it under. */ filename?: string };
+  | { type: 'document'; link: string; caption?: string; /** The name the user sees and saves it under. */ filename?: string }
+  | { type: 'video'; link: string; caption?: string }
+  | { type: 'audio' | 'sticker'; link: string; /** Meta takes none on audio and stickers. */ caption?: never };
 
 export interface SendMediaRequest {
   phoneNumberId: string;
@@ -102,8 +104,14 @@ export interface MessageSender {
   sendTemplate(request: SendTemplateRequest): Promise<SentMessage>;
   /** Reply buttons or a list; free-form, so only inside the 24-hour window (`WindowClosed` otherwise). */
   sendInteractive(request: SendInteractiveRequest): Promise<SentMessage>;
-  /** An image or a document by link; free-form, like text. */
+  /** An image, document, video, audio or sticker by link; free-form, like text. */
   sendMedia(request: SendMediaRequest): Promise<SentMessage>;
   /** Submits a template to one WABA for review; Meta answers PENDING and reports the decision by webhook. */
   submitTemplate(wabaId: string, template: TemplateDefinition): Promise<SubmittedTemplate>;
+  /**
+   * Meta's read receipt for the inbound message `wamid`, from the number
+   * `phoneNumberId` (`{status: "read", message_id}`); with `typing`, the
+   * typing indicator too (shown up to 25 seconds or until the reply).
+   */
+  markRead(phoneNumberId: string, wamid: string, typing?: boolean): Promise<void>;
 }

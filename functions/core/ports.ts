@@ -145,6 +145,8 @@ export interface Team {
   teamId: string;
   name: string;
   createdAt: string;
+  /** The numbers the team covers (per-number access, `teams.ts`); absent: every number. */
+  whatsapp_phnos?: string[];
 }
 
 export interface AccountRepository {

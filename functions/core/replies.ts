@@ -22,12 +22,16 @@ import { Conflict, NotFound, WindowClosed } from './errors.js';
 import { recordOutboundMessage } from './inbox-consumer.js';
 import type { ConversationRef, InboxRepository, StoredConversation } from './inbox-ports.js';
 import type { MessageSender, SentMessage } from './messaging.js';
+import type { StoredMedia } from './media-ports.js';
 import type { Clock } from './ports.js';
 
 export type OutgoingMessage =
   | { type: 'text'; text: string }
   | { type: 'image'; url: string; caption?: string }
   | { type: 'document'; url: string; filename?: string; caption?: string }
+  | { type: 'video'; url: string; caption?: string }
+  | { type: 'audio'; url: string }
+  | { type: 'sticker'; url: string }
   | { type: 'template'; name: string; language: string; components?: unknown[] }
   | { type: 'buttons'; text: string; buttons: { id: string; title: string }[] }
   | { type: 'list'; text: string; buttonText: string; rows: { id: string; title: string }[] };
@@ -60,6 +64,8 @@ export interface ReplyOptions {
   bizOpaqueCallbackData?: string;
   /** An AI agent's answer: kept with the message. */
   ai?: AiAnswerMeta;
+  /** A file an agent sent (an upload's key, or the link): kept with the message for its view (`agent-media.ts`). */
+  media?: StoredMedia;
 }
 
 /**
@@ -103,6 +109,7 @@ export async function replyTo(deps: ReplyDeps, ref: ConversationRef, message: Ou
     content: contentOf(message),
     ...(options.bizOpaqueCallbackData ? { bizOpaqueCallbackData: options.bizOpaqueCallbackData } : {}),
     ...(options.ai ? { ai: options.ai } : {}),
+    ...(options.media ? { media: options.media } : {}),
   });
   if (options.by === 'agent') await deps.inbox.markAgentReply(ref, at);
   return { outcome: 'sent', wamid: sent.wamid };
@@ -154,6 +161,11 @@ function send(messaging: MessageSender, target: ReplyTarget, message: OutgoingMe
         ...base,
         media: { type: 'document', link: message.url, ...(message.caption ? { caption: message.caption } : {}), ...(message.filename ? { filename: message.filename } : {}) },
       });
+    case 'video':
+      return messaging.sendMedia({ ...base, media: { type: 'video', link: message.url, ...(message.caption ? { caption: message.caption } : {}) } });
+    case 'audio':
+    case 'sticker':
+      return messaging.sendMedia({ ...base, media: { type: message.type, link: message.url } });
   }
 }
 
@@ -192,6 +204,11 @@ export function readableText(message: OutgoingMessage): string {
       return message.caption || '[image]';
     case 'document':
       return message.caption || (message.filename ? `[document] ${message.filename}` : '[document]');
+    case 'video':
+      return message.caption || '[video]';
+    case 'audio':
+    case 'sticker':
+      return `[${message.type}]`;
     case 'template':
       return `[template] ${message.name}`;
   }
@@ -218,5 +235,11 @@ function contentOf(message: OutgoingMessage): Record<string, unknown> {
         type: 'document',
         document: { link: message.url, ...(message.caption ? { caption: message.caption } : {}), ...(message.filename ? { filename: message.filename } : {}) },
       };
+    case 'video':
+      return { type: 'video', video: { link: message.url, ...(message.caption ? { caption: message.caption } : {}) } };
+    case 'audio':
+      return { type: 'audio', audio: { link: message.url } };
+    case 'sticker':
+      return { type: 'sticker', sticker: { link: message.url } };
   }
 }

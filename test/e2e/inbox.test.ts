@@ -28,7 +28,7 @@ async function deliver(raw: string) {
   return status;
 }
 
-const token = (body: { role: string; accountId?: string }) => localClient(runtime).token(body);
+const token = (body: { role: string; accountId?: string; userId?: string }) => localClient(runtime).token(body);
 const api = (method: string, path: string, bearer: string, body?: unknown) => localClient(runtime).api(method, path, bearer, body);
 
 /** The fixture as if sent just now (its own timestamp is long outside the 24-hour window). */
@@ -53,7 +53,11 @@ async function accountWith(numbers: { displayPhoneNumber: string; phoneNumberId:
     const connected = await api('POST', '/v1/numbers', owner, { name: `Number ${i + 1}`, ...number });
     expect(connected.status).toBe(201);
   }
-  return { accountId, agent: await token({ role: 'agent', accountId }) };
+  // An agent sees the numbers their teams cover: a seat in a team covering every number.
+  const seat = await api('POST', '/v1/users', owner, { email: 'ana@example.com', role: 'agent' });
+  const team = await api('POST', '/v1/teams', owner, { name: 'Support' });
+  expect((await api('PUT', `/v1/teams/${team.body.teamId}/members`, owner, { userIds: [seat.body.userId] })).status).toBe(200);
+  return { accountId, agent: await token({ role: 'agent', accountId, userId: seat.body.userId }) };
 }
 
 
@@ -132,7 +136,7 @@ describe('team inbox through the local runtime', () => {
 
   it('shows another account nothing of this account\'s inbox', async () => {
     const created = await api('POST', '/v1/admin/accounts', support, { name: 'Other', plan: { users: 1, teams: 1, chatbotSessions: 1, aiResponses: 1 }, creditsMicros: 0 });
-    const stranger = await token({ role: 'agent', accountId: created.body.accountId });
+    const stranger = await token({ role: 'owner', accountId: created.body.accountId });
     expect((await api('GET', '/v1/conversations', stranger)).body.items).toEqual([]);
     expect((await api('GET', '/v1/contacts', stranger)).body.items).toEqual([]);
     expect((await api('GET', '/v1/conversations/15550001001_5511987650001/messages', stranger)).status).toBe(404);

@@ -86,7 +86,7 @@ const EXPECTED: Record<string, Expected[]> = {
     recorded('wamid.HIST_0003', DEFAULT, { source: 'history', direction: 'out', message: expect.objectContaining({ original_type: 'media_placeholder', history_context: { status: 'PLAYED' } }) }),
     recorded('wamid.HIST_0004', DEFAULT, { source: 'history', direction: 'out', contact: { waId: '5511987650003' }, threadId: '5511987650003' }),
   ],
-  'image-message.json': [received('wamid.IN_IMAGE_0001', VENDAS, { message: expect.objectContaining({ type: 'image', image: expect.objectContaining({ id: '1470000000000001' }) }) })],
+  'image-message.json': [received('wamid.IN_IMAGE_0001', VENDAS, { message: expect.objectContaining({ type: 'image', image: expect.objectContaining({ id: '1470000000000001' }) }) }, ['inbox', 'automation', 'integrations', 'outgoingWebhooks', 'media'])],
   'interactive-button-reply.json': [
     received('wamid.IN_INTERACTIVE_0001', DEFAULT, { message: expect.objectContaining({ interactive: expect.objectContaining({ type: 'button_reply' }) }) }, ['inbox', 'automation', 'integrations', 'outgoingWebhooks', 'broadcast']),
   ],

@@ -5,6 +5,7 @@
  * card within the number's cap, counted against the portfolio messaging
  * limit (429 when it has no room), settled by what WhatsApp did.
  */
+import { agentFor } from '../support/access.js';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as entities from '../../functions/adapters/dynamo/entities/index.js';
@@ -39,7 +40,8 @@ async function inbox() {
   const [main, sales] = numbers as [(typeof numbers)[0], (typeof numbers)[0]];
   await setTier(world, accountId, main.whatsapp_phno, 'TIER_250');
   const api = createApi(createApiDeps(table.doc, table.tableName, { events: new RecordingPublisher(), messaging, rateCard: FLAT_RATE_CARD, clock: world.clock }));
-  const as = (role: 'agent' | 'admin') => ({ role, accountId });
+  const agent = await agentFor((request) => call(api, request), accountId);
+  const as = (role: 'agent' | 'admin') => (role === 'agent' ? agent : { role, accountId });
   const material = async (template: string) => {
     const res = await call(api, { method: 'POST', path: '/v1/automations/reply-material', as: as('admin'), body: { name: template, content: { type: 'template', name: template, language: 'en_US' } } });
     expect(res.status).toBe(201);

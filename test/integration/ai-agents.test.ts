@@ -63,6 +63,7 @@ class RecordingMeta implements MessageSender {
   async submitTemplate() {
     return { id: '1', status: 'PENDING' };
   }
+  async markRead(): Promise<void> {}
 }
 
 /** The queue the turns wait on, recorded: the test delivers what fell due. */

@@ -78,6 +78,7 @@ class RecordingMeta implements MessageSender {
   async submitTemplate() {
     return { id: '1', status: 'PENDING' };
   }
+  async markRead(): Promise<void> {}
   /** What a recipient was sent from a number: the text of each message (the body of an interactive one). */
   to(number: TestNumber, to: string): string[] {
     return this.sent.filter((s) => s.phoneNumberId === number.phoneNumberId && s.to === to).map(words);

@@ -19,6 +19,7 @@ import { parseInboxRecord } from '../../functions/inbox/events.js';
 import { systemClock } from '../../functions/commons/ids.js';
 import type { Role } from '../../schemas/common.js';
 import { type ApiRequest, call } from '../support/api-events.js';
+import { agentFor } from '../support/access.js';
 import { adaptersFor, newAccount } from '../support/accounts.js';
 import {
   RecordingPublisher,
@@ -136,14 +137,14 @@ describe('a referral on the default number', () => {
   it('shows them in the conversation and contact views', async () => {
     const { accountId } = await newAccount(adaptersFor(table));
     await deliver(referralEvent(accountId));
-    const conversations = await send({ method: 'GET', path: '/v1/conversations', as: as('agent', accountId) });
+    const conversations = await send({ method: 'GET', path: '/v1/conversations', as: await agentFor(send, accountId) });
     expect(conversations.status).toBe(200);
     expect(conversations.body.items[0]).toMatchObject({
       conversationId: `15550001001_${MARIA}`,
       adReferral: { sourceId: '120200000000001', ctwaClid: expect.stringMatching(/^ARAk/) },
       freeEntryUntil: FIXTURE_FREE_UNTIL,
     });
-    const contacts = await send({ method: 'GET', path: '/v1/contacts', as: as('agent', accountId) });
+    const contacts = await send({ method: 'GET', path: '/v1/contacts', as: await agentFor(send, accountId) });
     expect(contacts.body.items[0].attributes).toMatchObject({ ctwa_source_id: '120200000000001', ctwa_headline: 'Black Friday' });
   });
 
@@ -218,7 +219,7 @@ describe('a referral on an additional number', () => {
   it('shows adReferral and freeEntryUntil null in the conversation view', async () => {
     const { accountId } = await newAccount(adaptersFor(table));
     await deliver(...fresh(eventsFromPayload(fixtureText('ctwa-referral-additional-number.json'), accountId)));
-    const res = await send({ method: 'GET', path: '/v1/conversations', as: as('agent', accountId), query: { whatsapp_phno: '15550001002' } });
+    const res = await send({ method: 'GET', path: '/v1/conversations', as: await agentFor(send, accountId), query: { whatsapp_phno: '15550001002' } });
     expect(res.body.items[0]).toMatchObject({ adReferral: null, freeEntryUntil: null });
   });
 });
@@ -237,7 +238,7 @@ describe('order messages in the message view', () => {
   ])('shows the items of an order on %s', async (_kind, number) => {
     const { accountId } = await newAccount(adaptersFor(table));
     await deliver(...orderOn(accountId, number));
-    const res = await send({ method: 'GET', path: `/v1/conversations/${number.whatsapp_phno}_16505550002/messages`, as: as('agent', accountId) });
+    const res = await send({ method: 'GET', path: `/v1/conversations/${number.whatsapp_phno}_16505550002/messages`, as: await agentFor(send, accountId) });
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([
       expect.objectContaining({
@@ -259,7 +260,7 @@ describe('order messages in the message view', () => {
     const detail = event!.detail as Record<string, any>;
     detail.message = { ...detail.message, context: { from: '15550001001', id: 'wamid.PRODUCT_MSG', referred_product: { catalog_id: '900000000000001', product_retailer_id: 'sku-7' } } };
     await deliver(event!);
-    const res = await send({ method: 'GET', path: `/v1/conversations/15550001001_${MARIA}/messages`, as: as('agent', accountId) });
+    const res = await send({ method: 'GET', path: `/v1/conversations/15550001001_${MARIA}/messages`, as: await agentFor(send, accountId) });
     expect(res.body.items[0]).toMatchObject({ type: 'text', product: { catalogId: '900000000000001', productRetailerId: 'sku-7' } });
     expect(res.body.items[0]).not.toHaveProperty('order');
   });

@@ -11,6 +11,7 @@ import { WindowClosed } from '../../functions/core/errors.js';
 import { processInboxEvent } from '../../functions/core/inbox-consumer.js';
 import { parseInboxRecord } from '../../functions/inbox/events.js';
 import { type ApiRequest, call } from '../support/api-events.js';
+import { agentFor } from '../support/access.js';
 import { adaptersFor, newAccount } from '../support/accounts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 import { type FixtureNumber, NUMBERS, RecordingSender, putNumber, statusEvent, textEvent } from '../support/inbox.js';
@@ -31,7 +32,8 @@ beforeAll(async () => {
 });
 
 const send = (request: ApiRequest) => call(api, request);
-const agent = (accountId: string) => ({ role: 'agent' as const, accountId });
+/** The account's agent: a seat in a team covering every number (per-number access). */
+const agent = (accountId: string) => agentFor(send, accountId);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** An account with the fixtures' three numbers connected. */
@@ -57,7 +59,7 @@ async function allPages(path: string, accountId: string, limit: number, between?
   let cursor: string | undefined;
   let page = 0;
   do {
-    const res = await send({ method: 'GET', path, as: agent(accountId), query: { limit: String(limit), ...(cursor ? { cursor } : {}) } });
+    const res = await send({ method: 'GET', path, as: await agent(accountId), query: { limit: String(limit), ...(cursor ? { cursor } : {}) } });
     expect(res.status).toBe(200);
     items.push(...res.body.items);
     cursor = res.body.nextCursor ?? undefined;
@@ -71,11 +73,11 @@ describe('GET /v1/contacts', () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '16505550002', number: NUMBERS.default });
     await inbound(accountId, { from: '16505550002', number: NUMBERS.vendas });
-    const res = await send({ method: 'GET', path: '/v1/contacts', as: agent(accountId) });
+    const res = await send({ method: 'GET', path: '/v1/contacts', as: await agent(accountId) });
     expect(res.status).toBe(200);
     expect(res.body.nextCursor).toBeNull();
     expect(res.body.items.map((c: any) => c.attributes.whatsapp_phno).sort()).toEqual(['15550001001', '15550001002']);
-    expect(Object.keys(res.body.items[0]).sort()).toEqual(['attributes', 'firstSeenAt', 'lastSeenAt', 'marketing', 'name', 'waId']);
+    expect(Object.keys(res.body.items[0]).sort()).toEqual(['attributes', 'blocked', 'contactId', 'firstSeenAt', 'lastSeenAt', 'marketing', 'name', 'nameEditedAt', 'waId']);
     expect(res.body.items[0].marketing).toBeNull();
     expect(res.body.items[0]).toMatchObject({ waId: '16505550002', name: 'Maria Souza' });
   });
@@ -84,7 +86,7 @@ describe('GET /v1/contacts', () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '16505550002', number: NUMBERS.default });
     await inbound(accountId, { from: '5511987650001', number: NUMBERS.vendas });
-    const res = await send({ method: 'GET', path: '/v1/contacts', as: agent(accountId), query: { whatsapp_phno: '+1 555-000-1002' } });
+    const res = await send({ method: 'GET', path: '/v1/contacts', as: await agent(accountId), query: { whatsapp_phno: '+1 555-000-1002' } });
     expect(res.body.items.map((c: any) => c.waId)).toEqual(['5511987650001']);
   });
 
@@ -108,7 +110,7 @@ describe('GET /v1/conversations', () => {
     await inbound(accountId, { from: '16505550002', number: NUMBERS.default, timestamp: t - 30, text: 'first' });
     await inbound(accountId, { from: '5511987650001', number: NUMBERS.secondWaba, timestamp: t - 10, text: 'third' });
     await inbound(accountId, { from: '16505550002', number: NUMBERS.vendas, timestamp: t - 20, text: 'second' });
-    const res = await send({ method: 'GET', path: '/v1/conversations', as: agent(accountId) });
+    const res = await send({ method: 'GET', path: '/v1/conversations', as: await agent(accountId) });
     expect(res.status).toBe(200);
     expect(res.body.items.map((c: any) => c.lastMessagePreview)).toEqual(['third', 'second', 'first']);
     expect(res.body.items[0]).toEqual({
@@ -127,6 +129,10 @@ describe('GET /v1/conversations', () => {
       needsAgent: null,
       adReferral: null,
       freeEntryUntil: null,
+      status: 'open',
+      snoozedUntil: null,
+      statusChangedAt: null,
+      statusChangedBy: null,
     });
   });
 
@@ -134,7 +140,7 @@ describe('GET /v1/conversations', () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '16505550002', number: NUMBERS.default });
     await inbound(accountId, { from: '16505550002', number: NUMBERS.vendas });
-    const res = await send({ method: 'GET', path: '/v1/conversations', as: agent(accountId), query: { whatsapp_phno: '15550001002' } });
+    const res = await send({ method: 'GET', path: '/v1/conversations', as: await agent(accountId), query: { whatsapp_phno: '15550001002' } });
     expect(res.body.items.map((c: any) => c.conversationId)).toEqual(['15550001002_16505550002']);
   });
 
@@ -144,7 +150,7 @@ describe('GET /v1/conversations', () => {
     await inbound(accountId, { from: '16505550002', timestamp: t - 50 });
     await inbound(accountId, { from: '5511987650001', timestamp: t - 40 });
     await inbound(accountId, { from: '16505550002', timestamp: t - 5, text: 'back again' });
-    const res = await send({ method: 'GET', path: '/v1/conversations', as: agent(accountId) });
+    const res = await send({ method: 'GET', path: '/v1/conversations', as: await agent(accountId) });
     expect(res.body.items.map((c: any) => [c.waId, c.unreadCount])).toEqual([
       ['16505550002', 2],
       ['5511987650001', 1],
@@ -175,7 +181,7 @@ describe('GET /v1/conversations/{conversationId}/messages', () => {
     const t = nowSeconds();
     await inbound(accountId, { from: '16505550002', timestamp: t - 2, text: 'one', wamid: 'wamid.M1' });
     await inbound(accountId, { from: '16505550002', timestamp: t - 1, text: 'two', wamid: 'wamid.M2' });
-    const res = await send({ method: 'GET', path: '/v1/conversations/15550001001_16505550002/messages', as: agent(accountId) });
+    const res = await send({ method: 'GET', path: '/v1/conversations/15550001001_16505550002/messages', as: await agent(accountId) });
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([
       { wamid: 'wamid.M1', direction: 'in', type: 'text', text: 'one', status: 'received', source: 'cloud_api', timestamp: new Date((t - 2) * 1000).toISOString() },
@@ -195,7 +201,7 @@ describe('GET /v1/conversations/{conversationId}/messages', () => {
         arrived.push(wamid);
         await Promise.all([
           inbound(accountId, { from: '16505550002', timestamp: t + 100 + page, wamid }),
-          send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: agent(accountId), body: { text: `reply ${page}` } }),
+          send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: await agent(accountId), body: { text: `reply ${page}` } }),
         ]);
       }
     });
@@ -207,14 +213,14 @@ describe('GET /v1/conversations/{conversationId}/messages', () => {
 
   it('answers 404 for a conversation that does not exist', async () => {
     const accountId = await accountWithNumbers();
-    const res = await send({ method: 'GET', path: '/v1/conversations/15550001001_16505550002/messages', as: agent(accountId) });
+    const res = await send({ method: 'GET', path: '/v1/conversations/15550001001_16505550002/messages', as: await agent(accountId) });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('NOT_FOUND');
   });
 
   it('answers 400 for an id this API never issues', async () => {
     const accountId = await accountWithNumbers();
-    const res = await send({ method: 'GET', path: '/v1/conversations/not-an-id/messages', as: agent(accountId) });
+    const res = await send({ method: 'GET', path: '/v1/conversations/not-an-id/messages', as: await agent(accountId) });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
   });
@@ -225,25 +231,25 @@ describe('POST /v1/conversations/{conversationId}/messages', () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '16505550002', number: NUMBERS.default });
     await inbound(accountId, { from: '16505550002', number: NUMBERS.vendas });
-    const res = await send({ method: 'POST', path: '/v1/conversations/15550001002_16505550002/messages', as: agent(accountId), body: { text: 'Segue a lista de preços' } });
+    const res = await send({ method: 'POST', path: '/v1/conversations/15550001002_16505550002/messages', as: await agent(accountId), body: { text: 'Segue a lista de preços' } });
     expect(res.status).toBe(202);
     expect(Object.keys(res.body)).toEqual(['wamid']);
     expect(sender.texts.at(-1)).toEqual({ phoneNumberId: NUMBERS.vendas.phoneNumberId, to: '16505550002', text: 'Segue a lista de preços' });
-    const listed = await send({ method: 'GET', path: '/v1/conversations/15550001002_16505550002/messages', as: agent(accountId) });
+    const listed = await send({ method: 'GET', path: '/v1/conversations/15550001002_16505550002/messages', as: await agent(accountId) });
     expect(listed.body.items.at(-1)).toMatchObject({ wamid: res.body.wamid, direction: 'out', type: 'text', text: 'Segue a lista de preços', status: 'accepted' });
-    const conversations = await send({ method: 'GET', path: '/v1/conversations', as: agent(accountId) });
+    const conversations = await send({ method: 'GET', path: '/v1/conversations', as: await agent(accountId) });
     expect(conversations.body.items[0]).toMatchObject({ conversationId: '15550001002_16505550002', lastMessagePreview: 'Segue a lista de preços' });
   });
 
   it('replies to the address Meta gave, and statuses then move the reply forward', async () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '551187650009' }); // legacy Brazilian form: the contact is canonical, the reply goes where Meta said
-    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_5511987650009/messages', as: agent(accountId), body: { text: 'Oi!' } });
+    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_5511987650009/messages', as: await agent(accountId), body: { text: 'Oi!' } });
     expect(res.status).toBe(202);
     expect(sender.texts.at(-1)!.to).toBe('551187650009');
     await deliver(statusEvent(accountId, { wamid: res.body.wamid, status: 'delivered', recipient: '551187650009' }));
     await deliver(statusEvent(accountId, { wamid: res.body.wamid, status: 'sent', recipient: '551187650009' }));
-    const listed = await send({ method: 'GET', path: '/v1/conversations/15550001001_5511987650009/messages', as: agent(accountId) });
+    const listed = await send({ method: 'GET', path: '/v1/conversations/15550001001_5511987650009/messages', as: await agent(accountId) });
     expect(listed.body.items.map((m: any) => [m.direction, m.status])).toEqual([
       ['in', 'received'],
       ['out', 'delivered'],
@@ -254,7 +260,7 @@ describe('POST /v1/conversations/{conversationId}/messages', () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '16505550002', timestamp: nowSeconds() - 25 * 3600 });
     const before = sender.texts.length;
-    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: agent(accountId), body: { text: 'late' } });
+    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: await agent(accountId), body: { text: 'late' } });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('WINDOW_CLOSED');
     expect(sender.texts).toHaveLength(before);
@@ -265,20 +271,20 @@ describe('POST /v1/conversations/{conversationId}/messages', () => {
     await inbound(accountId, { from: '16505550002' });
     sender.failWith = new WindowClosed();
     try {
-      const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: agent(accountId), body: { text: 'x' } });
+      const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: await agent(accountId), body: { text: 'x' } });
       expect(res.status).toBe(409);
       expect(res.body.error.code).toBe('WINDOW_CLOSED');
     } finally {
       sender.failWith = undefined;
     }
-    const listed = await send({ method: 'GET', path: '/v1/conversations/15550001001_16505550002/messages', as: agent(accountId) });
+    const listed = await send({ method: 'GET', path: '/v1/conversations/15550001001_16505550002/messages', as: await agent(accountId) });
     expect(listed.body.items.map((m: any) => m.direction)).toEqual(['in']);
   });
 
   it('answers 409 NUMBER_NOT_CONNECTED when the conversation\'s number is gone', async () => {
     const { accountId } = await newAccount(deps);
     await inbound(accountId, { from: '16505550002' });
-    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: agent(accountId), body: { text: 'x' } });
+    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: await agent(accountId), body: { text: 'x' } });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('NUMBER_NOT_CONNECTED');
   });
@@ -286,7 +292,7 @@ describe('POST /v1/conversations/{conversationId}/messages', () => {
   it('refuses an empty text with 400', async () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '16505550002' });
-    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: agent(accountId), body: { text: '   ' } });
+    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/messages', as: await agent(accountId), body: { text: '   ' } });
     expect(res.status).toBe(400);
   });
 });
@@ -296,7 +302,7 @@ describe('assign and read', () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '16505550002' });
     const team = await send({ method: 'POST', path: '/v1/teams', as: { role: 'admin', accountId }, body: { name: 'Sales' } });
-    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/assign', as: agent(accountId), body: { teamId: team.body.teamId } });
+    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/assign', as: await agent(accountId), body: { teamId: team.body.teamId } });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ conversationId: '15550001001_16505550002', assignedTeamId: team.body.teamId });
   });
@@ -304,7 +310,7 @@ describe('assign and read', () => {
   it('answers 404 for a team that does not exist', async () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '16505550002' });
-    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/assign', as: agent(accountId), body: { teamId: 'team_doesnotexist' } });
+    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/assign', as: await agent(accountId), body: { teamId: 'team_doesnotexist' } });
     expect(res.status).toBe(404);
   });
 
@@ -312,11 +318,11 @@ describe('assign and read', () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { from: '16505550002' });
     await inbound(accountId, { from: '16505550002' });
-    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/read', as: agent(accountId) });
+    const res = await send({ method: 'POST', path: '/v1/conversations/15550001001_16505550002/read', as: await agent(accountId) });
     expect(res.status).toBe(200);
     expect(res.body.unreadCount).toBe(0);
     await inbound(accountId, { from: '16505550002' });
-    const listed = await send({ method: 'GET', path: '/v1/conversations', as: agent(accountId) });
+    const listed = await send({ method: 'GET', path: '/v1/conversations', as: await agent(accountId) });
     expect(listed.body.items[0].unreadCount).toBe(1);
   });
 });
@@ -329,13 +335,13 @@ describe('account isolation', () => {
     const team = await send({ method: 'POST', path: '/v1/teams', as: { role: 'admin', accountId: other }, body: { name: 'Other team' } });
     const id = '15550001001_16505550002';
 
-    expect((await send({ method: 'GET', path: '/v1/contacts', as: agent(other) })).body.items).toEqual([]);
-    expect((await send({ method: 'GET', path: '/v1/conversations', as: agent(other) })).body.items).toEqual([]);
-    expect((await send({ method: 'GET', path: `/v1/conversations/${id}/messages`, as: agent(other) })).status).toBe(404);
-    expect((await send({ method: 'POST', path: `/v1/conversations/${id}/messages`, as: agent(other), body: { text: 'x' } })).status).toBe(404);
-    expect((await send({ method: 'POST', path: `/v1/conversations/${id}/assign`, as: agent(other), body: { teamId: team.body.teamId } })).status).toBe(404);
-    expect((await send({ method: 'POST', path: `/v1/conversations/${id}/read`, as: agent(other) })).status).toBe(404);
-    const untouched = await send({ method: 'GET', path: '/v1/conversations', as: agent(owner) });
+    expect((await send({ method: 'GET', path: '/v1/contacts', as: await agent(other) })).body.items).toEqual([]);
+    expect((await send({ method: 'GET', path: '/v1/conversations', as: await agent(other) })).body.items).toEqual([]);
+    expect((await send({ method: 'GET', path: `/v1/conversations/${id}/messages`, as: await agent(other) })).status).toBe(404);
+    expect((await send({ method: 'POST', path: `/v1/conversations/${id}/messages`, as: await agent(other), body: { text: 'x' } })).status).toBe(404);
+    expect((await send({ method: 'POST', path: `/v1/conversations/${id}/assign`, as: await agent(other), body: { teamId: team.body.teamId } })).status).toBe(404);
+    expect((await send({ method: 'POST', path: `/v1/conversations/${id}/read`, as: await agent(other) })).status).toBe(404);
+    const untouched = await send({ method: 'GET', path: '/v1/conversations', as: await agent(owner) });
     expect(untouched.body.items[0]).toMatchObject({ unreadCount: 1, assignedTeamId: null });
   });
 
@@ -345,9 +351,9 @@ describe('account isolation', () => {
     await inbound(owner, { from: '16505550002' });
     await inbound(owner, { from: '16505550003' });
     for (const path of ['/v1/conversations', '/v1/contacts']) {
-      const first = await send({ method: 'GET', path, as: agent(owner), query: { limit: '1' } });
+      const first = await send({ method: 'GET', path, as: await agent(owner), query: { limit: '1' } });
       expect(first.body.nextCursor).toBeTruthy();
-      const stolen = await send({ method: 'GET', path, as: agent(other), query: { cursor: first.body.nextCursor } });
+      const stolen = await send({ method: 'GET', path, as: await agent(other), query: { cursor: first.body.nextCursor } });
       expect(stolen.status).toBe(400);
       expect(stolen.body.error.code).toBe('VALIDATION_FAILED');
     }
@@ -355,7 +361,7 @@ describe('account isolation', () => {
 
   it('refuses a cursor that is not one', async () => {
     const accountId = await accountWithNumbers();
-    const res = await send({ method: 'GET', path: '/v1/conversations', as: agent(accountId), query: { cursor: 'bm9wZQ' } });
+    const res = await send({ method: 'GET', path: '/v1/conversations', as: await agent(accountId), query: { cursor: 'bm9wZQ' } });
     expect(res.status).toBe(400);
   });
 });

@@ -71,6 +71,10 @@ beforeAll(async () => {
   const subscription = { id: 'whs_listed0000000001', accountId, url: 'https://hooks.example.com/x', events: ['WhatsApp Message Received' as const], createdAt: new Date().toISOString() };
   await new DynamoWebhookSubscriptionStore(table.doc, table.tableName).create(subscription, 10);
   params = { conversationId: conversationIdOf(NUMBERS.default.whatsapp_phno, SENDERS[0]!), id: 'seq_listed00001', subscriptionId: subscription.id };
+  // Two internal notes on the first conversation.
+  for (const text of ['first note', 'second note']) {
+    expect((await send({ method: 'POST', path: `/v1/conversations/${params.conversationId}/notes`, as: owner(), body: { text } })).status).toBe(201);
+  }
 });
 
 describe('a forged cursor on every list route', () => {
@@ -81,6 +85,7 @@ describe('a forged cursor on every list route', () => {
         '/v1/contacts',
         '/v1/conversations',
         '/v1/conversations/{conversationId}/messages',
+        '/v1/conversations/{conversationId}/notes',
         '/v1/credits/ledger',
         ...AUTOMATION_KINDS.map((kind) => `/v1/automations/${kind}`),
         '/v1/sequences/{id}/enrollments',

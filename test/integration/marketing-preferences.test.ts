@@ -22,6 +22,7 @@ import { SOURCES } from '../../schemas/events/contract.js';
 import { newAccount, race } from '../support/accounts.js';
 import { type BroadcastWorld, approveTemplate, balanceOf, broadcastWorld, connectTestNumber, makeBroadcast, recipients, sendAllChunks } from '../support/broadcasts.js';
 import { call } from '../support/api-events.js';
+import { agentFor } from '../support/access.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 import { NUMBERS, RecordingSender as InboxSender, putNumber, textEvent } from '../support/inbox.js';
 import { RecordingPublisher } from '../support/webhook.js';
@@ -209,12 +210,12 @@ describe('the contact view', () => {
     // On another number the same user's word is not this contact's.
     await preference(world, accountId, NUMBERS.vendas.whatsapp_phno, '16505550002', 'stop', T1);
     const api = createApi(createApiDeps(table.doc, table.tableName, { events: new RecordingPublisher(), messaging: new InboxSender() }));
-    const res = await call(api, { method: 'GET', path: '/v1/contacts', as: { role: 'agent', accountId } });
+    const res = await call(api, { method: 'GET', path: '/v1/contacts', as: await agentFor((request) => call(api, request), accountId) });
     expect(res.status).toBe(200);
     const byWaId = Object.fromEntries(res.body.items.map((c: { waId: string; marketing: unknown }) => [c.waId, c.marketing]));
     expect(byWaId).toEqual({ '5511987650001': { optedOut: true, at: T1 }, '16505550002': null });
     await preference(world, accountId, NUMBERS.default.whatsapp_phno, '5511987650001', 'resume', T2);
-    const again = await call(api, { method: 'GET', path: '/v1/contacts', as: { role: 'agent', accountId } });
+    const again = await call(api, { method: 'GET', path: '/v1/contacts', as: await agentFor((request) => call(api, request), accountId) });
     expect(again.body.items.find((c: { waId: string }) => c.waId === '5511987650001').marketing).toEqual({ optedOut: false, at: T2 });
   });
 });

@@ -20,6 +20,7 @@ import { type OutgoingMessage, type ReplyDeps, replyTo } from '../../functions/c
 import { parseInboxRecord } from '../../functions/inbox/events.js';
 import type { AutomationDecision, ReplyContent } from '../../schemas/automations.js';
 import { type ApiRequest, call } from '../support/api-events.js';
+import { agentFor } from '../support/access.js';
 import { adaptersFor, newAccount } from '../support/accounts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 import { NUMBERS, RecordingSender, putNumber, textEvent } from '../support/inbox.js';
@@ -45,7 +46,8 @@ beforeAll(async () => {
 });
 
 const send = (request: ApiRequest) => call(api, request);
-const agent = (accountId: string) => ({ role: 'agent' as const, accountId });
+/** The account's agent: a seat in a team covering every number (per-number access). */
+const agent = (accountId: string) => agentFor(send, accountId);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const CONTACT = '16505550002';
 const CONVERSATION_ID = `${NUMBERS.default.whatsapp_phno}_${CONTACT}`;
@@ -66,13 +68,13 @@ async function inbound(accountId: string, options: { timestamp?: number; wamid?:
 }
 
 async function conversationView(accountId: string) {
-  const res = await send({ method: 'GET', path: '/v1/conversations', as: agent(accountId) });
+  const res = await send({ method: 'GET', path: '/v1/conversations', as: await agent(accountId) });
   expect(res.status).toBe(200);
   return res.body.items.find((c: any) => c.conversationId === CONVERSATION_ID);
 }
 
 async function messagesView(accountId: string) {
-  const res = await send({ method: 'GET', path: `/v1/conversations/${CONVERSATION_ID}/messages`, as: agent(accountId) });
+  const res = await send({ method: 'GET', path: `/v1/conversations/${CONVERSATION_ID}/messages`, as: await agent(accountId) });
   expect(res.status).toBe(200);
   return res.body.items as any[];
 }
@@ -112,7 +114,7 @@ describe('agent and automation replies', () => {
     expect(await conversationView(accountId)).toMatchObject({ lastAgentReplyAt: null, needsAgent: { reason: 'retries exhausted', at: flaggedAt } });
 
     const before = new Date().toISOString();
-    const res = await send({ method: 'POST', path: `/v1/conversations/${CONVERSATION_ID}/messages`, as: agent(accountId), body: { text: 'Oi, sou a Ana' } });
+    const res = await send({ method: 'POST', path: `/v1/conversations/${CONVERSATION_ID}/messages`, as: await agent(accountId), body: { text: 'Oi, sou a Ana' } });
     expect(res.status).toBe(202);
     const view = await conversationView(accountId);
     expect(view.needsAgent).toBeNull();
@@ -321,13 +323,15 @@ describe('POST /v1/conversations/{id}/assign with a user', () => {
     const team = await send({ method: 'POST', path: '/v1/teams', as: admin, body: { name: 'Suporte' } });
     const user = await send({ method: 'POST', path: '/v1/users', as: { role: 'owner', accountId }, body: { email: `ana-${accountId}@example.com`, role: 'agent' } });
     expect(user.status).toBe(201);
+    // An assignee must see the conversation's number: a member of a team covering every number.
+    expect((await send({ method: 'PUT', path: `/v1/teams/${team.body.teamId}/members`, as: admin, body: { userIds: [user.body.userId] } })).status).toBe(200);
     const path = `/v1/conversations/${CONVERSATION_ID}/assign`;
-    const withUser = await send({ method: 'POST', path, as: agent(accountId), body: { teamId: team.body.teamId, userId: user.body.userId } });
+    const withUser = await send({ method: 'POST', path, as: await agent(accountId), body: { teamId: team.body.teamId, userId: user.body.userId } });
     expect(withUser.status).toBe(200);
     expect(withUser.body).toMatchObject({ assignedTeamId: team.body.teamId, assignedUserId: user.body.userId });
-    const unknownUser = await send({ method: 'POST', path, as: agent(accountId), body: { teamId: team.body.teamId, userId: 'usr_nobody' } });
+    const unknownUser = await send({ method: 'POST', path, as: await agent(accountId), body: { teamId: team.body.teamId, userId: 'usr_nobody' } });
     expect(unknownUser.status).toBe(404);
-    const teamOnly = await send({ method: 'POST', path, as: agent(accountId), body: { teamId: team.body.teamId } });
+    const teamOnly = await send({ method: 'POST', path, as: await agent(accountId), body: { teamId: team.body.teamId } });
     expect(teamOnly.body).toMatchObject({ assignedTeamId: team.body.teamId, assignedUserId: null });
   });
 });
@@ -339,7 +343,7 @@ describe('POST /v1/conversations/{id}/messages {replyMaterialId}', () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { name: 'Joana' });
     const id = await material(accountId, { type: 'text', text: 'Olá {{name|cliente}}, aqui é a loja {{whatsapp_phno}}. Plano: {{attributes.plan|nenhum}}' });
-    const res = await send({ method: 'POST', path, as: agent(accountId), body: { replyMaterialId: id } });
+    const res = await send({ method: 'POST', path, as: await agent(accountId), body: { replyMaterialId: id } });
     expect(res.status).toBe(202);
     const text = `Olá Joana, aqui é a loja ${NUMBERS.default.whatsapp_phno}. Plano: nenhum`;
     expect(sender.texts.at(-1)).toEqual({ phoneNumberId: NUMBERS.default.phoneNumberId, to: CONTACT, text });
@@ -351,7 +355,7 @@ describe('POST /v1/conversations/{id}/messages {replyMaterialId}', () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId, { name: 'Joana' });
     const id = await material(accountId, { type: 'image', url: 'https://cdn.example.com/menu.jpg', caption: 'Cardápio para {{name}}' });
-    const res = await send({ method: 'POST', path, as: agent(accountId), body: { replyMaterialId: id } });
+    const res = await send({ method: 'POST', path, as: await agent(accountId), body: { replyMaterialId: id } });
     expect(res.status).toBe(202);
     expect(sender.media.at(-1)).toEqual({
       phoneNumberId: NUMBERS.default.phoneNumberId,
@@ -377,7 +381,7 @@ describe('POST /v1/conversations/{id}/messages {replyMaterialId}', () => {
       language: 'pt_BR',
       components: [{ type: 'body', parameters: [{ type: 'text', text: '{{name}}' }] }],
     });
-    const res = await send({ method: 'POST', path, as: agent(accountId), body: { replyMaterialId: template } });
+    const res = await send({ method: 'POST', path, as: await agent(accountId), body: { replyMaterialId: template } });
     expect(res.status).toBe(202);
     expect(sender.templates.at(-1)).toEqual({
       phoneNumberId: NUMBERS.default.phoneNumberId,
@@ -387,7 +391,7 @@ describe('POST /v1/conversations/{id}/messages {replyMaterialId}', () => {
     expect(await deps.accounts.balance(accountId)).toBe(1_000_000 - priceOf(EXAMPLE_RATE_CARD, 'UTILITY', CONTACT));
     const text = await material(accountId, { type: 'text', text: 'Oi {{name}}' });
     const before = sentCount();
-    const refused = await send({ method: 'POST', path, as: agent(accountId), body: { replyMaterialId: text } });
+    const refused = await send({ method: 'POST', path, as: await agent(accountId), body: { replyMaterialId: text } });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('WINDOW_CLOSED');
     expect(sentCount()).toBe(before);
@@ -396,20 +400,20 @@ describe('POST /v1/conversations/{id}/messages {replyMaterialId}', () => {
   it('answers 400 naming the field for both or neither of text and replyMaterialId, 404 for unknown material, 400 for another number\'s rule', async () => {
     const accountId = await accountWithNumbers();
     await inbound(accountId);
-    const both = await send({ method: 'POST', path, as: agent(accountId), body: { text: 'x', replyMaterialId: 'rm_abc' } });
+    const both = await send({ method: 'POST', path, as: await agent(accountId), body: { text: 'x', replyMaterialId: 'rm_abc' } });
     expect(both.status).toBe(400);
     expect(both.body.error.issues[0].path).toEqual(['body', 'replyMaterialId']);
-    const neither = await send({ method: 'POST', path, as: agent(accountId), body: {} });
+    const neither = await send({ method: 'POST', path, as: await agent(accountId), body: {} });
     expect(neither.status).toBe(400);
     expect(neither.body.error.issues[0].path).toEqual(['body', 'text']);
-    const unknown = await send({ method: 'POST', path, as: agent(accountId), body: { replyMaterialId: 'rm_doesnotexist' } });
+    const unknown = await send({ method: 'POST', path, as: await agent(accountId), body: { replyMaterialId: 'rm_doesnotexist' } });
     expect(unknown.status).toBe(404);
     const otherNumber = await material(accountId, { type: 'text', text: 'só vendas' }, NUMBERS.vendas.whatsapp_phno);
-    const scoped = await send({ method: 'POST', path, as: agent(accountId), body: { replyMaterialId: otherNumber } });
+    const scoped = await send({ method: 'POST', path, as: await agent(accountId), body: { replyMaterialId: otherNumber } });
     expect(scoped.status).toBe(400);
     expect(scoped.body.error.issues[0].path).toEqual(['body', 'replyMaterialId']);
     const ownNumber = await material(accountId, { type: 'text', text: 'só suporte' }, NUMBERS.default.whatsapp_phno);
-    expect((await send({ method: 'POST', path, as: agent(accountId), body: { replyMaterialId: ownNumber } })).status).toBe(202);
+    expect((await send({ method: 'POST', path, as: await agent(accountId), body: { replyMaterialId: ownNumber } })).status).toBe(202);
   });
 
   it('never reads another account\'s material', async () => {
@@ -417,7 +421,7 @@ describe('POST /v1/conversations/{id}/messages {replyMaterialId}', () => {
     const other = await accountWithNumbers();
     await inbound(other);
     const id = await material(owner, { type: 'text', text: 'segredo' });
-    const res = await send({ method: 'POST', path, as: agent(other), body: { replyMaterialId: id } });
+    const res = await send({ method: 'POST', path, as: await agent(other), body: { replyMaterialId: id } });
     expect(res.status).toBe(404);
   });
 });

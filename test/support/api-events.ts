@@ -6,6 +6,8 @@ export interface Caller {
   role: Role;
   accountId?: string;
   sub?: string;
+  /** The seat the token names (claim `custom:userId`): an agent needs one to see conversations. */
+  userId?: string;
 }
 
 export interface ApiRequest {
@@ -26,6 +28,7 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
         sub: request.as.sub ?? `user-${request.as.role}`,
         'custom:role': request.as.role,
         ...(request.as.accountId ? { 'custom:accountId': request.as.accountId } : {}),
+        ...(request.as.userId ? { 'custom:userId': request.as.userId } : {}),
       }
     : undefined;
   return {

@@ -74,6 +74,8 @@ export class RecordingSender implements MessageSender {
     return { id: `tpl-${wabaId}-${template.name}`, status: 'PENDING' };
   }
 
+  async markRead(): Promise<void> {}
+
   sentTo(waId: string): number {
     return this.sends.filter((s) => s.to === waId).length;
   }

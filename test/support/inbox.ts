@@ -204,6 +204,16 @@ export class RecordingSender implements MessageSender {
   async submitTemplate(_wabaId: string, _template: TemplateDefinition): Promise<SubmittedTemplate> {
     return { id: '1', status: 'PENDING' };
   }
+
+  /** Read receipts (and typing indicators) asked for, in order; `failWith` / `failReceiptsWith` make them fail. */
+  readonly receipts: { phoneNumberId: string; wamid: string; typing: boolean }[] = [];
+  failReceiptsWith: Error | undefined;
+
+  async markRead(phoneNumberId: string, wamid: string, typing?: boolean): Promise<void> {
+    const failure = this.failReceiptsWith ?? this.failWith;
+    if (failure) throw failure;
+    this.receipts.push({ phoneNumberId, wamid, typing: typing === true });
+  }
 }
 
 /** Every permutation of a list (6 for three statuses). */

@@ -7,7 +7,7 @@ import { sign } from './webhook.js';
 
 export function localClient(runtime: Pick<LocalRuntime, 'url' | 'env'>) {
   return {
-    async token(body: { role: string; accountId?: string }): Promise<string> {
+    async token(body: { role: string; accountId?: string; userId?: string }): Promise<string> {
       const res = await fetch(`${runtime.url}/local/token`, { method: 'POST', body: JSON.stringify(body) });
       return ((await res.json()) as { token: string }).token;
     },

@@ -17,6 +17,7 @@ import { awsDeps as apiAwsDeps } from '../../functions/api/deps.js';
 import { awsDeps as broadcastAwsDeps } from '../../functions/broadcast/deps.js';
 import { awsDeps as inboxAwsDeps } from '../../functions/inbox/deps.js';
 import { awsDeps as integrationAwsDeps } from '../../functions/integration/deps.js';
+import { awsDeps as mediaAwsDeps } from '../../functions/media/deps.js';
 import { awsDeps as senderAwsDeps } from '../../functions/sender/deps.js';
 import { makeWebhookHandler } from '../../functions/webhook/app.js';
 import { awsDeps as webhookAwsDeps } from '../../functions/webhook/deps.js';
@@ -35,6 +36,7 @@ const DEFERRED_SENDS = {
 const AWS_ENV = { ...TABLE, ...SECRETS, ...DEFERRED_SENDS, EVENT_BUS_NAME: 'whatsapp-bus', SEND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/send',
   WEBHOOK_DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-delivery',
   WEBHOOK_DELIVERY_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/webhook-delivery-dlq',
+  MEDIA_BUCKET_NAME: 'whatsapp-test-media-000000000000-us-east-1',
 };
 
 const without = (name: string) => Object.fromEntries(Object.entries(AWS_ENV).filter(([key]) => key !== name));
@@ -76,6 +78,10 @@ describe('awsDeps', () => {
     ['webhook-delivery', webhookDeliveryAwsDeps, 'WEBHOOK_DELIVERY_QUEUE_URL'],
     ['webhook-delivery', webhookDeliveryAwsDeps, 'WEBHOOK_DELIVERY_DLQ_URL'],
     ['webhook-delivery', webhookDeliveryAwsDeps, 'WEBHOOK_SIGNING_KEY'],
+    ['media', mediaAwsDeps, 'MEDIA_BUCKET_NAME'],
+    ['media', mediaAwsDeps, 'WHATSAPP_ACCESS_TOKEN'],
+    ['media', mediaAwsDeps, 'TABLE_NAME'],
+    ['api', apiAwsDeps, 'MEDIA_BUCKET_NAME'],
   ] as const)('fails at cold start for the %s function naming %s when it is not set', (_fn, awsDeps, name) => {
     expect(() => awsDeps(without(name))).toThrow(new RegExp(name));
   });

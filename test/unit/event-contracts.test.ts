@@ -11,6 +11,7 @@ import { parseBroadcastRecord } from '../../functions/broadcast/events.js';
 import { parseInboxRecord } from '../../functions/inbox/events.js';
 import { parseWebhookDispatchRecord } from '../../functions/webhook-dispatch/events.js';
 import { parseIntegrationRecord } from '../../functions/integration/events.js';
+import { parseMediaRecord } from '../../functions/media/events.js';
 import { type Contract, EVENT_CONTRACTS } from '../../schemas/events.js';
 import { RULES, RULE_NAMES, type RuleName, matches } from '../../schemas/routes.js';
 
@@ -23,6 +24,7 @@ const CONSUMERS: Record<RuleName, ((body: string) => { kind: string }) | undefin
   integrations: parseIntegrationRecord,
   outgoingWebhooks: parseWebhookDispatchRecord,
   broadcast: parseBroadcastRecord,
+  media: parseMediaRecord,
 };
 
 /** Where each example goes and what its consumers make of it (`null`: routed, no consumer yet). */

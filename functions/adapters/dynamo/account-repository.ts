@@ -157,8 +157,8 @@ export class DynamoAccountRepository implements AccountRepository, AccountSettin
   async getTeam(accountId: string, teamId: string): Promise<Team | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: team.key({ accountId, teamId }) }));
     if (!Item) return undefined;
-    const { name, createdAt } = team.parse(Item);
-    return { teamId, name, createdAt };
+    const { name, createdAt, whatsapp_phnos } = team.parse(Item);
+    return { teamId, name, createdAt, ...(whatsapp_phnos ? { whatsapp_phnos } : {}) };
   }
 
   listUsers(accountId: string, page: PageRequest): Promise<Page<User>> {

@@ -13,13 +13,26 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conversationIdOf } from '../../../schemas/whatsapp-ids.js';
-import type { ConversationAdvance, ConversationListFilter, ConversationRef, StoredConversation } from '../../core/inbox-ports.js';
-import type { Page, PageRequest } from '../../core/ports.js';
+import { searchTextOf } from '../../core/conversation-search.js';
+import type {
+  AssignmentChange,
+  ConversationAdvance,
+  ConversationListFilter,
+  ConversationRef,
+  ConversationStatus,
+  StatusChangeRequest,
+  StoredConversation,
+} from '../../core/inbox-ports.js';
+import type { Clock, Page, PageRequest } from '../../core/ports.js';
 import { writeIf } from './conditional-write.js';
+import { conversationFilterOf } from './conversation-filters.js';
 import * as entities from './entities/index.js';
 import { queryPage } from './query.js';
 import type { TransactItem } from './transact.js';
 import { ifNotExists, increment, updateExpression } from './update-expression.js';
+
+/** Who reopened a conversation when a new inbound message did (`statusChangedBy`). */
+export const REOPENED_BY_INBOUND = 'system:inbound-message';
 
 const { gsi1: byAccount, gsi2: byNumber } = entities.conversation.indexes;
 
@@ -65,6 +78,9 @@ export function conversationUpsert(tableName: string, ref: ConversationRef, touc
         userId: touch.identity.userId || undefined,
         lastWaId: touch.rawWaId || undefined,
         contactName: touch.contactName ? ifNotExists(touch.contactName) : undefined,
+        // New conversations start open; the name search is refreshed with the name (`advanceConversation`, contact edits).
+        status: ifNotExists('open'),
+        searchText: ifNotExists(searchTextOf({ name: touch.contactName, waId: touch.identity.waId, contactKey })),
         [byAccount.attributes.pk]: byAccount.partition({ accountId }),
         [byNumber.attributes.pk]: byNumber.partition({ accountId, whatsappPhno }),
         [byAccount.attributes.sk]: ifNotExists(order),
@@ -85,6 +101,7 @@ export class DynamoConversationRepository {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly clock: Clock = { now: () => new Date() },
   ) {}
 
   async advanceConversation(advance: ConversationAdvance): Promise<void> {
@@ -103,16 +120,33 @@ export class DynamoConversationRepository {
             lastMessageDirection: direction,
             [byAccount.attributes.sk]: order,
             [byNumber.attributes.sk]: order,
-            contactName: advance.contactName || undefined,
           },
         },
         // Only a later message moves the conversation (and its place in the newest-first indexes).
         { expression: 'attribute_exists(pk) AND (attribute_not_exists(lastMessageKey) OR lastMessageKey < :key)', values: { ':key': messageKey } },
       );
-      moves.push(writeIf(this.doc, new UpdateCommand({ TableName: this.tableName, Key: key, ...update })));
+      const named = advance.contactName ? withProfileName(update, advance.contactName, searchTextOf({ name: advance.contactName, contactKey: advance.contactKey })) : update;
+      moves.push(writeIf(this.doc, new UpdateCommand({ TableName: this.tableName, Key: key, ...named })));
     }
     if (advance.windowOpenUntil) moves.push(this.moveForward(key, 'windowOpenUntil', advance.windowOpenUntil));
     if (advance.freeEntryUntil) moves.push(this.moveForward(key, 'freeEntryUntil', advance.freeEntryUntil));
+    if (advance.lastInbound) {
+      const inboundKey = entities.lastMessageKey(advance.lastInbound.at, advance.lastInbound.wamid);
+      moves.push(
+        writeIf(
+          this.doc,
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET lastInboundWamid = :wamid, lastInboundAt = :at, lastInboundKey = :key',
+            // The read receipt names the latest inbound message: a late older one changes nothing.
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastInboundKey) OR lastInboundKey < :key)',
+            ExpressionAttributeValues: { ':wamid': advance.lastInbound.wamid, ':at': advance.lastInbound.at, ':key': inboundKey },
+          }),
+        ),
+      );
+    }
+    if (advance.reopenAt) moves.push(this.reopen(key, advance.reopenAt));
     if (advance.adReferral) {
       const referralKey = entities.lastMessageKey(advance.adReferral.at, advance.adReferral.wamid);
       moves.push(
@@ -130,6 +164,27 @@ export class DynamoConversationRepository {
       );
     }
     await Promise.all(moves);
+  }
+
+  /**
+   * A new inbound message reopens a resolved or snoozed conversation (as
+   * Chatwoot does), only when its status was set before the message: a late
+   * older message does not undo a resolution that came after it. One
+   * conditional update: an agent's status change racing it ends as whichever
+   * write came last, never half of each.
+   */
+  private reopen(key: ReturnType<typeof conversationKey>, at: string) {
+    return writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET #status = :open, statusChangedAt = :at, statusChangedBy = :by REMOVE snoozedUntil',
+        ConditionExpression: 'attribute_exists(pk) AND #status IN (:resolved, :snoozed) AND (attribute_not_exists(statusChangedAt) OR statusChangedAt < :at)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':open': 'open', ':resolved': 'resolved', ':snoozed': 'snoozed', ':at': at, ':by': REOPENED_BY_INBOUND },
+      }),
+    );
   }
 
   /** Sets a time attribute of an existing conversation only to a later time. */
@@ -153,23 +208,25 @@ export class DynamoConversationRepository {
     return Item ? toConversation(Item) : undefined;
   }
 
-  /** Newest first: every conversation of the account (gsi1), or one number's (gsi2); `kind` filters (a page may hold fewer). */
+  /**
+   * Newest first: every conversation of the account (gsi1), or one number's
+   * (gsi2); the other filters are a `FilterExpression` (`conversation-filters.ts`),
+   * so a page may hold fewer than asked. An empty `whatsappPhnos` reads nothing.
+   */
   async listConversations(accountId: string, filter: ConversationListFilter, page: PageRequest): Promise<Page<StoredConversation>> {
-    const { whatsappPhno } = filter;
+    const phnos = filter.whatsappPhnos;
+    if (filter.whatsappPhno === undefined && phnos !== undefined && phnos.length === 0) return { items: [], nextCursor: null };
+    if (filter.whatsappPhno !== undefined && phnos !== undefined && !phnos.includes(filter.whatsappPhno)) return { items: [], nextCursor: null };
+    const whatsappPhno = filter.whatsappPhno ?? (phnos?.length === 1 ? phnos[0] : undefined);
     const query =
       whatsappPhno !== undefined
         ? { index: byNumber, partition: byNumber.partition({ accountId, whatsappPhno }) }
         : { index: byAccount, partition: byAccount.partition({ accountId }) };
-    const kind =
-      filter.kind === undefined
-        ? undefined
-        : filter.kind === 'group'
-          ? { expression: '#fkind = :fgroup', names: { '#fkind': 'kind' }, values: { ':fgroup': 'group' } }
-          : { expression: 'attribute_not_exists(#fkind) OR #fkind <> :fgroup', names: { '#fkind': 'kind' }, values: { ':fgroup': 'group' } };
+    const condition = conversationFilterOf({ ...filter, whatsappPhno }, filter.now ?? this.clock.now().toISOString());
     const { items, nextCursor } = await queryPage(
       this.doc,
       this.tableName,
-      { entity: entities.conversation, ...query, newestFirst: true, ...(kind ? { filter: kind } : {}) },
+      { entity: entities.conversation, ...query, newestFirst: true, ...(condition ? { filter: condition } : {}) },
       page,
     );
     return { items: items.map(fromParsed), nextCursor };
@@ -185,6 +242,48 @@ export class DynamoConversationRepository {
       }),
     );
     return toConversation(Attributes ?? {});
+  }
+
+  /** An agent's assignment of an existing conversation: a team cleared clears its member too. */
+  async assign(ref: ConversationRef, change: AssignmentChange): Promise<StoredConversation | undefined> {
+    const set: Record<string, unknown> = {};
+    const remove = new Set<string>();
+    if (change.teamId === null) ['assignedTeamId', 'assignedUserId'].forEach((name) => remove.add(name));
+    else if (change.teamId !== undefined) set.assignedTeamId = change.teamId;
+    if (change.userId === null) remove.add('assignedUserId');
+    else if (change.userId !== undefined && change.teamId !== null) set.assignedUserId = change.userId;
+    if (Object.keys(set).length === 0 && remove.size === 0) return this.getConversation(ref);
+    const outcome = await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: conversationKey(ref),
+        ...updateExpression({ set, remove: [...remove] }, { expression: 'attribute_exists(pk)' }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return outcome.applied && outcome.attributes ? toConversation(outcome.attributes) : undefined;
+  }
+
+  /** Sets the status (and `snoozedUntil` with `snoozed`, removed otherwise) of an existing conversation. */
+  async setStatus(ref: ConversationRef, change: StatusChangeRequest): Promise<StoredConversation | undefined> {
+    const snoozed = change.status === 'snoozed';
+    const outcome = await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: conversationKey(ref),
+        ...updateExpression(
+          {
+            set: { status: change.status, statusChangedAt: change.at, statusChangedBy: change.by, snoozedUntil: snoozed ? change.snoozedUntil : undefined },
+            remove: snoozed ? [] : ['snoozedUntil'],
+          },
+          { expression: 'attribute_exists(pk)' },
+        ),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return outcome.applied && outcome.attributes ? toConversation(outcome.attributes) : undefined;
   }
 
   async flagForAgent(ref: ConversationRef, reason: string, at: string): Promise<void> {
@@ -250,6 +349,45 @@ export class DynamoConversationRepository {
   }
 }
 
+/**
+ * The profile name a later message brings, unless an agent named the contact
+ * (`customName`, `customSearchText`: written by a contact edit, which wins).
+ */
+function withProfileName(update: ReturnType<typeof updateExpression>, name: string, search: string): ReturnType<typeof updateExpression> {
+  if (!update.UpdateExpression.startsWith('SET ') || /\b(ADD|REMOVE)\b/.test(update.UpdateExpression)) throw new Error('withProfileName extends a SET-only update');
+  return {
+    ...update,
+    UpdateExpression: `${update.UpdateExpression}, #pname = if_not_exists(#pcustom, :pname), #psearch = if_not_exists(#pcsearch, :psearch)`,
+    ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#pname': 'contactName', '#pcustom': 'customName', '#psearch': 'searchText', '#pcsearch': 'customSearchText' },
+    ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':pname': name, ':psearch': search },
+  };
+}
+
+/**
+ * The conversation's part of a contact's rename (in the contact edit's
+ * transaction): an agent's name is kept as `customName` and shown as
+ * `contactName`; cleared (`null`), the profile's name is shown again. Creates
+ * the item with its identity when the inbox consumer has not yet (like
+ * `assignTeam`): its upsert keeps the name.
+ */
+export function conversationRename(tableName: string, ref: ConversationRef, name: { custom: string } | { profile?: string }): NonNullable<TransactItem['Update']> {
+  const shown = 'custom' in name ? name.custom : name.profile;
+  const search = searchTextOf({ name: shown, contactKey: ref.contactKey });
+  return {
+    TableName: tableName,
+    Key: conversationKey(ref),
+    ...updateExpression({
+      set: {
+        ...identityOf(ref),
+        contactName: shown,
+        searchText: search,
+        ...('custom' in name ? { customName: name.custom, customSearchText: search } : {}),
+      },
+      remove: ['custom' in name ? [] : ['customName', 'customSearchText'], shown === undefined ? ['contactName'] : []].flat(),
+    }),
+  };
+}
+
 /** What every write of a conversation sets alike (the upsert too): enough for a created item to read as its conversation. */
 function identityOf(ref: ConversationRef) {
   return {
@@ -261,6 +399,8 @@ function identityOf(ref: ConversationRef) {
   };
 }
 
+const STATUSES: readonly string[] = ['open', 'pending', 'resolved', 'snoozed'] satisfies ConversationStatus[];
+
 function toConversation(item: Record<string, unknown>): StoredConversation {
   return fromParsed(entities.conversation.parse(item));
 }
@@ -269,6 +409,14 @@ function fromParsed(item: ReturnType<typeof entities.conversation.parse>): Store
   const optional = { waId: item.waId, userId: item.userId, lastWaId: item.lastWaId, contactName: item.contactName, lastMessageAt: item.lastMessageAt };
   const more = { lastMessagePreview: item.lastMessagePreview, assignedTeamId: item.assignedTeamId, windowOpenUntil: item.windowOpenUntil };
   const automations = { assignedUserId: item.assignedUserId, lastAgentReplyAt: item.lastAgentReplyAt, freeEntryUntil: item.freeEntryUntil };
+  const work = {
+    status: STATUSES.includes(item.status as ConversationStatus) ? item.status : undefined,
+    snoozedUntil: item.snoozedUntil,
+    statusChangedAt: item.statusChangedAt,
+    statusChangedBy: item.statusChangedBy,
+    lastInboundWamid: item.lastInboundWamid,
+    lastInboundAt: item.lastInboundAt,
+  };
   return {
     accountId: item.accountId,
     whatsappPhno: item.whatsapp_phno,
@@ -276,7 +424,7 @@ function fromParsed(item: ReturnType<typeof entities.conversation.parse>): Store
     kind: item.kind === 'group' ? 'group' : 'direct',
     ...(item.groupId ? { groupId: item.groupId } : {}),
     unreadCount: item.unreadCount,
-    ...definedOnly({ ...optional, ...more, ...automations }),
+    ...(definedOnly({ ...optional, ...more, ...automations, ...work }) as Partial<Omit<StoredConversation, 'status'>> & { status?: ConversationStatus }),
     ...(item.needsAgent ? { needsAgent: { reason: item.needsAgent.reason, at: item.needsAgent.at } } : {}),
     ...(item.adReferral ? { adReferral: item.adReferral } : {}),
   };

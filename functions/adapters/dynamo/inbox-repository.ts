@@ -6,7 +6,12 @@
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type {
+  ContactEdit,
+  ContactListFilter,
   ContactSighting,
+  AssignmentChange,
+  StatusChangeRequest,
+  StoredNote,
   ConversationAdvance,
   ConversationListFilter,
   ConversationRef,
@@ -28,11 +33,13 @@ import { DynamoContactRepository } from './contact-repository.js';
 import { DynamoConversationRepository } from './conversation-repository.js';
 import * as entities from './entities/index.js';
 import { DynamoMessageRepository } from './message-repository.js';
+import { DynamoNoteRepository } from './note-repository.js';
 
 export class DynamoInboxRepository implements InboxRepository {
   private readonly contacts: DynamoContactRepository;
   private readonly conversations: DynamoConversationRepository;
   private readonly messages: DynamoMessageRepository;
+  private readonly notes: DynamoNoteRepository;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -40,7 +47,8 @@ export class DynamoInboxRepository implements InboxRepository {
     clock: Clock,
   ) {
     this.contacts = new DynamoContactRepository(doc, tableName);
-    this.conversations = new DynamoConversationRepository(doc, tableName);
+    this.conversations = new DynamoConversationRepository(doc, tableName, clock);
+    this.notes = new DynamoNoteRepository(doc, tableName);
     this.messages = new DynamoMessageRepository(doc, tableName, clock);
   }
 
@@ -60,7 +68,7 @@ export class DynamoInboxRepository implements InboxRepository {
     return this.contacts.getContact(ref);
   }
 
-  listContacts(accountId: string, filter: { whatsappPhno?: string }, page: PageRequest): Promise<Page<StoredContact>> {
+  listContacts(accountId: string, filter: ContactListFilter, page: PageRequest): Promise<Page<StoredContact>> {
     return this.contacts.listContacts(accountId, filter, page);
   }
 
@@ -90,6 +98,26 @@ export class DynamoInboxRepository implements InboxRepository {
 
   markRead(ref: ConversationRef): Promise<StoredConversation | undefined> {
     return this.conversations.markRead(ref);
+  }
+
+  setStatus(ref: ConversationRef, change: StatusChangeRequest): Promise<StoredConversation | undefined> {
+    return this.conversations.setStatus(ref, change);
+  }
+
+  assign(ref: ConversationRef, change: AssignmentChange): Promise<StoredConversation | undefined> {
+    return this.conversations.assign(ref, change);
+  }
+
+  editContact(ref: ConversationRef, edit: ContactEdit): Promise<StoredContact | undefined> {
+    return this.contacts.editContact(ref, edit);
+  }
+
+  addNote(ref: ConversationRef, note: StoredNote): Promise<StoredNote> {
+    return this.notes.addNote(ref, note);
+  }
+
+  listNotes(ref: ConversationRef, page: PageRequest): Promise<Page<StoredNote>> {
+    return this.notes.listNotes(ref, page);
   }
 
   recordInbound(message: InboundMessage): Promise<'recorded' | 'duplicate'> {

@@ -41,6 +41,7 @@ import {
   type StoredMessage,
 } from '../../core/inbox-ports.js';
 import { preview } from '../../core/message-content.js';
+import type { StoredMedia } from '../../core/media-ports.js';
 import type { Clock, Page, PageRequest } from '../../core/ports.js';
 import type { AutomationDecision } from '../../../schemas/automations.js';
 import { writeIf } from './conditional-write.js';
@@ -309,6 +310,7 @@ export class DynamoMessageRepository {
       ...(message.content ? { content: message.content } : {}),
       ...(message.bizOpaqueCallbackData ? { bizOpaqueCallbackData: message.bizOpaqueCallbackData } : {}),
       ...(message.ai ? { ai: message.ai } : {}),
+      ...(message.media ? { media: message.media } : {}),
     };
     const conversation = conversationUpsert(
       this.tableName,
@@ -403,6 +405,74 @@ export class DynamoMessageRepository {
     );
   }
 
+  /**
+   * Sets `media` on the message `wamid` once (`functions/core/inbound-media.ts`):
+   * a stored file replaces nothing stored, a failure only an absent one. The
+   * item is found by its wamid pointer; without one (the inbox consumer has not
+   * written the message yet) and with `placeholderAt`, it is created at that
+   * key like `recordDecision`'s placeholder, which the inbox's write completes
+   * (it never names `media`). Answers whether it changed, and the message as
+   * it now is when it is a whole message (not a placeholder).
+   */
+  async recordMedia(
+    target: { phoneNumberId: string; wamid: string; placeholderAt?: { ref: ConversationRef; timestamp: string } },
+    media: StoredMedia,
+  ): Promise<{ outcome: 'recorded' | 'unchanged' | 'not-found'; message?: StoredMessage }> {
+    const pointer = await this.getPointer(target.phoneNumberId, target.wamid);
+    const at = target.placeholderAt;
+    const key = pointer ?? (at ? entities.message.key(messageParts(at.ref, at.timestamp, target.wamid)) : undefined);
+    if (!key) return { outcome: 'not-found' };
+    const placeholder =
+      !pointer && at
+        ? {
+            type: ifNotExists(entities.message.type),
+            accountId: ifNotExists(at.ref.accountId),
+            whatsapp_phno: ifNotExists(at.ref.whatsappPhno),
+            contactKey: ifNotExists(at.ref.contactKey),
+            phoneNumberId: ifNotExists(target.phoneNumberId),
+            wamid: ifNotExists(target.wamid),
+            direction: ifNotExists('in'),
+            messageType: ifNotExists('unknown'),
+            text: ifNotExists(''),
+            timestamp: ifNotExists(at.timestamp),
+            status: ifNotExists('received'),
+            statusRank: ifNotExists(0),
+          }
+        : {};
+    // Set once: a stored file stays; a failure never replaces anything. A pointer's item must exist.
+    const once =
+      media.status === 'stored'
+        ? '(attribute_not_exists(media) OR media.#mediaStatus <> :stored)'
+        : 'attribute_not_exists(media)';
+    const update = updateExpression(
+      { set: { media, ...placeholder } },
+      {
+        expression: pointer ? `attribute_exists(pk) AND ${once}` : once,
+        ...(media.status === 'stored' ? { names: { '#mediaStatus': 'status' }, values: { ':stored': 'stored' } } : {}),
+      },
+    );
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          ...update,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const item = Attributes ? entities.message.parse(Attributes) : undefined;
+      return { outcome: 'recorded', ...(item && !isDecisionPlaceholder(item) ? { message: toMessage(item) } : {}) };
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return { outcome: 'unchanged' };
+      throw error;
+    }
+  }
+
+  /** Whether the message `wamid` is stored (its wamid pointer exists). */
+  async hasMessage(phoneNumberId: string, wamid: string): Promise<boolean> {
+    return (await this.getPointer(phoneNumberId, wamid)) !== undefined;
+  }
+
   /** A conversation's messages, oldest first (a decision's placeholder is not one yet: a page may hold fewer than asked). */
   async listMessages(ref: ConversationRef, page: PageRequest): Promise<Page<StoredMessage>> {
     const partition = entities.message.partition({ accountId: ref.accountId, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey });
@@ -486,7 +556,7 @@ function statusAttributes(change: StatusChange) {
   };
 }
 
-function toMessage(item: ReturnType<typeof entities.message.parse>): StoredMessage {
+export function toMessage(item: ReturnType<typeof entities.message.parse>): StoredMessage {
   const source = item.source === 'business_app' || item.source === 'history' ? item.source : 'cloud_api';
   return {
     source,
@@ -504,6 +574,7 @@ function toMessage(item: ReturnType<typeof entities.message.parse>): StoredMessa
     ...(item.automationDecision ? { automation: item.automationDecision } : {}),
     ...(item.ai ? { ai: item.ai } : {}),
     ...(item.content ? { content: item.content } : {}),
+    ...(item.media ? { media: item.media } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   type GraphDocument,
   type GraphImage,
   type GraphInteractive,
+  type GraphMedia,
   graphErrorResponse,
   graphSendResponse,
   graphTemplateResponse,
@@ -118,6 +119,17 @@ export class GraphClient implements MessageSender {
     return { id: answer.data.id, status: answer.data.status };
   }
 
+  /** Meta's read receipt (and typing indicator): `POST /{phone-number-id}/messages {status: "read", message_id}`, answered `{success: true}`. */
+  async markRead(phoneNumberId: string, wamid: string, typing?: boolean): Promise<void> {
+    const answer = await this.post(`${phoneNumberId}/messages`, {
+      messaging_product: 'whatsapp',
+      status: 'read',
+      message_id: wamid,
+      ...(typing ? { typing_indicator: { type: 'text' } } : {}),
+    });
+    if ((answer as { success?: unknown } | undefined)?.success !== true) throw new WhatsAppUnavailable('WhatsApp answered the read receipt in an unexpected shape.');
+  }
+
   private async sendMessage(request: { phoneNumberId: string; to: string; recipientType?: RecipientType }, content: Record<string, unknown>): Promise<SentMessage> {
     const { phoneNumberId, to } = request;
     const group = request.recipientType === 'group';
@@ -185,11 +197,11 @@ export function interactiveBody(content: InteractiveContent): GraphInteractive {
   };
 }
 
-/** Meta's `image` / `document` object, by link. */
-export function mediaBody(media: MediaContent): GraphImage | GraphDocument {
+/** Meta's `image` / `document` / `video` / `audio` / `sticker` object, by link (no caption on audio and stickers). */
+export function mediaBody(media: MediaContent): GraphImage | GraphDocument | GraphMedia {
   return {
     link: media.link,
-    ...(media.caption ? { caption: media.caption } : {}),
+    ...('caption' in media && media.caption ? { caption: media.caption } : {}),
     ...(media.type === 'document' && media.filename ? { filename: media.filename } : {}),
   };
 }

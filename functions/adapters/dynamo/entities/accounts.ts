@@ -48,7 +48,20 @@ export const userEmail = defineEntity({
 export const team = defineEntity({
   type: 'team',
   key: { pk: ACCOUNT_PARTITION, sk: 'TEAM#{teamId}' },
-  schema: z.object({ teamId: z.string(), name: z.string(), createdAt: z.string() }),
+  // `whatsapp_phnos`: the numbers the team covers (per-number access); absent = every number.
+  schema: z.object({ teamId: z.string(), name: z.string(), createdAt: z.string(), whatsapp_phnos: z.array(z.string()).optional() }),
+});
+
+/** A member of a team: the team's members are one Query (`TEAMMEMBER#{teamId}#`). */
+export const teamMember = defineEntity({
+  key: { pk: ACCOUNT_PARTITION, sk: 'TEAMMEMBER#{teamId}#{userId}' },
+  schema: z.object({ teamId: z.string(), userId: z.string(), addedAt: z.string() }),
+});
+
+/** The reverse of `teamMember`, written with it: a user's teams are one Query (`USERTEAM#{userId}#`). */
+export const userTeam = defineEntity({
+  key: { pk: ACCOUNT_PARTITION, sk: 'USERTEAM#{userId}#{teamId}' },
+  schema: z.object({ teamId: z.string(), userId: z.string(), addedAt: z.string() }),
 });
 
 /** An `Idempotency-Key` of the dashboard API, scoped by the account it acts on (or `platform:{subject}`). */

@@ -27,6 +27,10 @@ export const contact = defineEntity({
     firstSeenAt: z.string(),
     lastSeenAt: z.string(),
     blocked: z.boolean().optional().catch(undefined),
+    /** The name WhatsApp's profile last sent; `name` shows `customName` (an agent's) when there is one. */
+    profileName: z.string().optional(),
+    customName: z.string().optional(),
+    nameEditedAt: z.string().optional(),
   }),
 });
 
@@ -100,7 +104,33 @@ export const conversation = defineEntity({
     /** `group` for a WhatsApp group's conversation (`contactKey` `group.{id}`); absent: one user's. */
     kind: optionalText,
     groupId: optionalText,
+    /** `open` | `pending` | `resolved` | `snoozed` (absent before issue 18: `open`); `snoozedUntil` only with `snoozed`. */
+    status: optionalText,
+    snoozedUntil: optionalText,
+    statusChangedAt: optionalText,
+    statusChangedBy: optionalText,
+    /** The latest inbound message (`lastInboundKey` `{at}#{wamid}`, only forward): read receipts name it. */
+    lastInboundWamid: optionalText,
+    lastInboundAt: optionalText,
+    /** An agent's name for the contact (wins over the profile's), and the search text with it. */
+    customName: optionalText,
   }),
+});
+
+/** `media` on a message item (`StoredMedia` in `media-ports.ts`). */
+const storedMedia = z.object({
+  status: z.enum(['stored', 'failed']),
+  key: z.string().optional(),
+  /** An agent's outbound file sent by link (no key). */
+  link: z.string().optional(),
+  mimeType: z.string().optional(),
+  fileName: z.string().optional(),
+  caption: z.string().optional(),
+  sizeBytes: z.number().optional(),
+  sha256: z.string().optional(),
+  voice: z.literal(true).optional().catch(undefined),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  at: z.string(),
 });
 
 /** One partition per conversation, oldest first. */
@@ -146,6 +176,8 @@ export const message = defineEntity({
     editedAt: z.string().optional(),
     deleted: z.boolean().optional(),
     deletedAt: z.string().optional(),
+    /** A media message's file, written once by the media consumer (`recordMedia`): stored, or failed and why. */
+    media: storedMedia.optional().catch(undefined),
   }),
 });
 
@@ -196,4 +228,17 @@ export const consumerDedupe = defineEntity({
   type: 'dedupe',
   key: { pk: 'DEDUP#{phoneNumberId}#{eventId}', sk: '{consumer}' },
   schema: z.object({ wamid: z.string(), at: z.string(), expiresAt: z.number() }),
+});
+
+/** An internal note on a conversation (never sent): one partition per conversation, oldest first. */
+export const conversationNote = defineEntity({
+  type: 'conversationNote',
+  key: { pk: 'NOTES#{accountId}#{whatsappPhno}#{contactKey}', sk: 'NOTE#{createdAt}#{noteId}' },
+  schema: z.object({
+    noteId: z.string(),
+    text: z.string(),
+    authorSubject: z.string(),
+    authorUserId: z.string().optional(),
+    createdAt: z.string(),
+  }),
 });
