@@ -131,37 +131,15 @@ export class DynamoConversationRepository {
     if (advance.windowOpenUntil) moves.push(this.moveForward(key, 'windowOpenUntil', advance.windowOpenUntil));
     if (advance.freeEntryUntil) moves.push(this.moveForward(key, 'freeEntryUntil', advance.freeEntryUntil));
     if (advance.lastInbound) {
-      const inboundKey = entities.lastMessageKey(advance.lastInbound.at, advance.lastInbound.wamid);
-      moves.push(
-        writeIf(
-          this.doc,
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: 'SET lastInboundWamid = :wamid, lastInboundAt = :at, lastInboundKey = :key',
-            // The read receipt names the latest inbound message: a late older one changes nothing.
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastInboundKey) OR lastInboundKey < :key)',
-            ExpressionAttributeValues: { ':wamid': advance.lastInbound.wamid, ':at': advance.lastInbound.at, ':key': inboundKey },
-          }),
-        ),
-      );
+      // The read receipt names the latest inbound message: a late older one changes nothing.
+      const { at, wamid } = advance.lastInbound;
+      moves.push(this.moveToLaterKey(key, 'lastInboundKey', entities.lastMessageKey(at, wamid), { lastInboundWamid: wamid, lastInboundAt: at }));
     }
     if (advance.reopenAt) moves.push(this.reopen(key, advance.reopenAt));
     if (advance.adReferral) {
+      // The latest click wins (as in Meta's ads reporting): an older or repeated referral changes nothing.
       const referralKey = entities.lastMessageKey(advance.adReferral.at, advance.adReferral.wamid);
-      moves.push(
-        writeIf(
-          this.doc,
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: 'SET adReferral = :referral, adReferralKey = :key',
-            // The latest click wins (as in Meta's ads reporting): an older or repeated referral changes nothing.
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(adReferralKey) OR adReferralKey < :key)',
-            ExpressionAttributeValues: { ':referral': advance.adReferral, ':key': referralKey },
-          }),
-        ),
-      );
+      moves.push(this.moveToLaterKey(key, 'adReferralKey', referralKey, { adReferral: advance.adReferral }));
     }
     await Promise.all(moves);
   }
@@ -183,6 +161,22 @@ export class DynamoConversationRepository {
         ConditionExpression: 'attribute_exists(pk) AND #status IN (:resolved, :snoozed) AND (attribute_not_exists(statusChangedAt) OR statusChangedAt < :at)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':open': 'open', ':resolved': 'resolved', ':snoozed': 'snoozed', ':at': at, ':by': REOPENED_BY_INBOUND },
+      }),
+    );
+  }
+
+  /** Sets `values` and the ordering attribute `keyAttribute` of an existing conversation only when `orderKey` is later than the stored one. */
+  private moveToLaterKey(key: ReturnType<typeof conversationKey>, keyAttribute: 'lastInboundKey' | 'adReferralKey', orderKey: string, values: Record<string, unknown>) {
+    const names = Object.keys(values);
+    return writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: `SET ${[...names, keyAttribute].map((name) => `#${name} = :${name}`).join(', ')}`,
+        ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(#${keyAttribute}) OR #${keyAttribute} < :${keyAttribute})`,
+        ExpressionAttributeNames: Object.fromEntries([...names, keyAttribute].map((name) => [`#${name}`, name])),
+        ExpressionAttributeValues: Object.fromEntries([...Object.entries(values), [keyAttribute, orderKey]].map(([name, value]) => [`:${name}`, value])),
       }),
     );
   }
