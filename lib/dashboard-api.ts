@@ -41,6 +41,10 @@ export class DashboardApi extends Construct {
   public readonly httpApi: HttpApi;
   public readonly userPool?: UserPool;
   public readonly userPoolClient?: UserPoolClient;
+  /** The issuer whose tokens `/v1/*` accepts (the user pool's, or `jwtIssuer`): live updates verify the same. */
+  public readonly jwtIssuer: string;
+  /** The audiences those tokens must name. */
+  public readonly jwtAudiences: string[];
 
   constructor(scope: Construct, id: string, props: DashboardApiProps) {
     super(scope, id);
@@ -74,6 +78,8 @@ export class DashboardApi extends Construct {
       issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
       audience = [this.userPoolClient.userPoolClientId];
     }
+    this.jwtIssuer = issuer;
+    this.jwtAudiences = audience;
     const authorizer = new HttpJwtAuthorizer('DashboardJwt', issuer, { jwtAudience: audience });
 
     this.httpApi = new HttpApi(this, 'HttpApi', {

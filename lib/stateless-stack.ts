@@ -6,6 +6,7 @@ import { AppFunction } from './app-function.js';
 import { type StageConfig, isDevStage } from './config.js';
 import { CONSUMERS, SENDER } from './consumers.js';
 import { DashboardApi } from './dashboard-api.js';
+import { LiveUpdates } from './live-updates.js';
 import { Observability } from './observability.js';
 import { OutgoingWebhookDelivery } from './outgoing-webhooks.js';
 import { QueueConsumer } from './queue-consumer.js';
@@ -22,6 +23,7 @@ const PER_INVOCATION_RATE = 40;
 /** Functions, rules and the HTTP API: no data lives here, so it can be replaced at will. */
 export class StatelessStack extends Stack {
   public readonly api: DashboardApi;
+  public readonly live: LiveUpdates;
   public readonly functions: Record<string, AppFunction>;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -139,6 +141,15 @@ export class StatelessStack extends Stack {
       retainUserPool: !isDevStage(config),
     });
 
+    // Live updates: the dashboard's WebSocket, on the same tokens; whoever writes a message or a conversation pushes it.
+    this.live = new LiveUpdates(this, 'LiveUpdates', {
+      table,
+      jwtIssuer: this.api.jwtIssuer,
+      jwtAudiences: this.api.jwtAudiences,
+      retainLogs,
+    });
+    for (const writer of [apiFunction, consumers.inbox.handler, consumers.automation.handler, consumers.media.handler]) this.live.grantPush(writer);
+
     this.functions = {
       api: apiFunction,
       webhook: webhookFunction,
@@ -151,6 +162,8 @@ export class StatelessStack extends Stack {
       sender: sender.handler,
       webhookDispatch: consumers.outgoingWebhooks.handler,
       webhookDelivery: outgoingWebhooks.consumer.handler,
+      live: this.live.routeFunction,
+      liveAuthorizer: this.live.authorizerFunction,
     };
 
     new Observability(this, 'Observability', {

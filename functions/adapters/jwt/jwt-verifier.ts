@@ -7,14 +7,17 @@
  * configured audiences, when any are configured.
  */
 import { JwtVerifier } from 'aws-jwt-verify';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { LiveClaims, TokenVerifier } from '../../core/live-connections.js';
 
 export interface JwtVerifierOptions {
   issuer: string;
   /** Accepted audiences (client ids); empty: any. */
   audiences: readonly string[];
-  /** @default `{issuer}/.well-known/jwks.json` */
+  /** @default `{issuer}/.well-known/jwks.json` (fetched over HTTPS only) */
   jwksUri?: string;
+  /** The issuer's keys, when they are known already: no fetch until a token names another `kid`. */
+  jwks?: Jwks;
 }
 
 export class DashboardTokenVerifier implements TokenVerifier {
@@ -22,6 +25,7 @@ export class DashboardTokenVerifier implements TokenVerifier {
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.verifier = JwtVerifier.create({ issuer: options.issuer, audience: null, ...(options.jwksUri ? { jwksUri: options.jwksUri } : {}) });
+    if (options.jwks) this.verifier.cacheJwks(options.jwks);
   }
 
   async verify(token: string): Promise<LiveClaims | undefined> {
