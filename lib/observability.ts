@@ -70,11 +70,11 @@ export class Observability extends Construct {
 
     for (const [name, queue] of Object.entries(props.queues)) {
       for (const [kind, dlq] of [['Dlq', queue.dlq], ['TargetDlq', queue.targetDlq]] as const) {
-        alarm(`${name}${kind}NotEmpty`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `${name}: messages in ${kind === 'Dlq' ? 'the consumer' : 'the rule target'} dead-letter queue. See README "Runbook: DLQ redrive".`);
+        alarm(`${name}${kind}NotEmpty`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `${name}: messages in ${kind === 'Dlq' ? 'the consumer' : 'the rule target'} dead-letter queue. See README "Runbook: a DLQ alarm fired (redrive)".`);
       }
     }
     for (const [name, dlq] of Object.entries(props.deadLetterQueues ?? {})) {
-      alarm(`${name}DlqNotEmpty`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `${name}: messages in the scheduler dead-letter queue (schedules EventBridge Scheduler could not deliver). See README "Runbook: DLQ redrive".`);
+      alarm(`${name}DlqNotEmpty`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, `${name}: messages in the scheduler dead-letter queue (schedules EventBridge Scheduler could not deliver). See README "Runbook: a DLQ alarm fired (redrive)".`);
     }
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(`${name}Errors`, fn.fn.metricErrors({ period: Duration.minutes(5) }), 1, `${name}: function errors`);

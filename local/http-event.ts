@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 
 /** Past this much a too-large body is no longer read to its end: the connection is cut instead. */
@@ -126,4 +127,26 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyStructur
 
 export function sendJson(res: ServerResponse, statusCode: number, body: unknown): void {
   res.writeHead(statusCode, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/**
+ * The answer to a request Node's HTTP parser refuses before any handler runs
+ * (`clientError`): 431 for a header block over Node's limit (16 KB), 400 for
+ * anything else that is not HTTP (bad bytes in the request line or a
+ * header), with the JSON error body every other refusal has. Node's own
+ * answer has no body at all; API Gateway answers such requests itself.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify({
+    error: tooLarge
+      ? { code: 'HEADERS_TOO_LARGE', message: 'The request headers are larger than 16 KB.' }
+      : { code: 'BAD_REQUEST', message: `Not a valid HTTP request (${error.code ?? 'parse error'}).` },
+  });
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

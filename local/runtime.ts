@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as z from 'zod';
 import { LocalDeferredScheduler } from '../functions/adapters/local/deferred-scheduler.js';
 import { LocalStepTimers } from '../functions/adapters/local/step-timers.js';
 import { SEQUENCE_STEP_DUE, timerEnvelope } from '../schemas/automation-timers.js';
@@ -19,10 +20,10 @@ import { LocalLiveHub } from '../functions/adapters/local/live-hub.js';
 import { LocalMediaStore } from '../functions/adapters/local/media-store.js';
 import { registerMediaRequest } from './graph-media.js';
 import { attachLiveServer } from './live-server.js';
-import { type ApiReferenceHandler, apiReference } from './api-reference.js';
+import type { ApiReferenceHandler } from './api-reference.js';
 import { type LocalAuth, createLocalAuth, tokenRequest } from './auth.js';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
-import { lambdaContext, readBody, sendJson, toApiGatewayEvent, toAuthorizerEvent, writeResult } from './http-event.js';
+import { answerClientError, lambdaContext, readBody, sendJson, toApiGatewayEvent, toAuthorizerEvent, writeResult } from './http-event.js';
 import { API_KEY_HEADER, API_KEY_PATH_PREFIX } from '../schemas/api-keys.js';
 import { type GraphSimulator, startGraphSimulator, tableNumberLookup } from './graph-simulator.js';
 
@@ -109,6 +110,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     process.env.POWERTOOLS_LOG_LEVEL = env.POWERTOOLS_LOG_LEVEL;
     process.env.POWERTOOLS_METRICS_DISABLED = env.POWERTOOLS_METRICS_DISABLED;
     const { wireLocalFunctions } = await import('./functions.js');
+    // The API reference reads the route table, whose modules make the logger and metrics: imported here too, never statically.
+    const { apiReference } = await import('./api-reference.js');
     // The in-process bus behind the rules (inbox, broadcast), and the send queue the sender takes one chunk at a time from.
     const bus = new LocalBus({ ...options.bus, log });
     const sendQueue = new LocalSendQueue({ log });
@@ -151,6 +154,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error.' } });
       });
     });
+
+    // What Node's parser refuses (headers over 16 KB, bytes that are not HTTP): a JSON 431 or 400, as every refusal.
+    server.on('clientError', answerClientError);
 
     // ws://…/ws?token=JWT: the WebSocket API's protocol on the same port (local/live-server.ts).
     const liveServer = attachLiveServer(server, { auth, hub: live, subscribe: liveSubscribe, log });
@@ -198,6 +204,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (path === '/local/bus/drain' && req.method === 'POST') {
         await bus.drain();
         sendJson(res, 200, { deadLetters: bus.deadLetters().length });
+        return;
+      }
+      // Operator tools (`npm run redrive`, README "Runbook: a DLQ alarm fired"): dead letters back to the consumer they failed on.
+      if (path === '/local/bus/dead-letters/redrive' && req.method === 'POST') {
+        const parsed = busRedriveRequest.safeParse(safeJson(body));
+        if (!parsed.success) {
+          sendJson(res, 400, { error: { code: 'VALIDATION_FAILED', message: 'Send {} or {rule}.', issues: parsed.error.issues } });
+          return;
+        }
+        const redriven = bus.redrive(parsed.data);
+        sendJson(res, 200, { redriven, remaining: bus.deadLetters().length });
+        return;
+      }
+      // The archive replay (EventBridge StartReplay): the recorded events of a window, again to the consumers.
+      if (path === '/local/bus/replay' && req.method === 'POST') {
+        const parsed = busReplayRequest.safeParse(safeJson(body));
+        if (!parsed.success) {
+          sendJson(res, 400, { error: { code: 'VALIDATION_FAILED', message: 'Send {from, to, name?}: ISO 8601 times, from before to.', issues: parsed.error.issues } });
+          return;
+        }
+        sendJson(res, 200, { replayed: bus.replay(parsed.data) });
+        return;
+      }
+      if (path === '/local/send-queue/dead-letters/redrive' && req.method === 'POST') {
+        sendJson(res, 200, { redriven: sendQueue.redrive(), remaining: sendQueue.deadLetters().length });
+        return;
+      }
+      if (path === '/local/webhook-deliveries/dead-letters/redrive' && req.method === 'POST') {
+        sendJson(res, 200, { redriven: webhookQueue.redrive(), remaining: webhookQueue.deadLetters().length });
         return;
       }
       if (path === '/local/send-queue/dead-letters' && req.method === 'GET') {
@@ -301,6 +336,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     throw error;
   }
 }
+
+const busRedriveRequest = z.strictObject({ rule: z.string().min(1).optional() });
+const busReplayRequest = z
+  .strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), name: z.string().min(1).max(64).optional() })
+  .refine((w) => Date.parse(w.from) <= Date.parse(w.to), { message: 'from must not be after to', path: ['to'] });
 
 function safeJson(body: Buffer): unknown {
   try {

@@ -11,6 +11,13 @@ import * as z from 'zod';
 export const epochSeconds = z.union([z.string(), z.number()]).transform(String);
 
 /**
+ * A message id (wamid) as Meta sends it: under 100 characters in practice.
+ * Bounded because it becomes part of DynamoDB keys (a sort key holds at most
+ * 1,024 bytes): a longer one makes the item invalid, not its write fail.
+ */
+export const wamid = z.string().min(1).max(512);
+
+/**
  * A field nothing routes or dedupes on: when Meta sends it in a shape we do
  * not expect, it is dropped (undefined) rather than costing the whole item.
  */
@@ -56,10 +63,11 @@ export const messageReferral = z.looseObject({
 
 /** What every inbound message has, whatever its type: the contract consumers can rely on. */
 export const inboundMessageBase = z.looseObject({
-  id: z.string().min(1),
+  id: wamid,
   /** The sender's phone (digits). Absent for a user known only by username: `from_user_id` (BSUID) names them then. */
   from: z.string().optional(),
-  from_user_id: z.string().optional(),
+  /** Part of the contact's key when there is no phone: bounded as `wamid` is. */
+  from_user_id: z.string().max(256).optional(),
   /** Set when the message was written in a group: the group's id (the sender, a member, is still `from`). Kept raw. */
   group_id: lenient(z.string()),
   timestamp: epochSeconds,

@@ -20,7 +20,7 @@
  * payload at once, for documentation and tests.
  */
 import * as z from 'zod';
-import { epochSeconds, lenient, metaError, messageContact, inboundMessage } from './meta-message.js';
+import { epochSeconds, lenient, metaError, messageContact, inboundMessage, wamid } from './meta-message.js';
 
 /**
  * A Meta object id (phone_number_id, WABA id). Bounded to a key-safe shape
@@ -50,7 +50,7 @@ export const statusPricing = z.looseObject({
 
 /** A status of a message the business sent: `sent`, `delivered`, `read`, `failed` (and others Meta adds, kept as they are). */
 export const messageStatus = z.looseObject({
-  id: z.string().min(1),
+  id: wamid,
   status: z.string().min(1),
   timestamp: epochSeconds,
   /** The user's number, or a group's id when `recipient_type` is `group`: kept raw, never read as a phone number then. */

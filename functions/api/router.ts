@@ -122,7 +122,7 @@ export function createRouter<D extends RouterDeps>(routes: Route<D>[], deps: D, 
       const match = candidates.find((c) => c.route.method === method);
       if (!match) throw new MethodNotAllowed([...new Set(candidates.map((c) => c.route.method))]);
       const rawParams = Object.fromEntries(
-        match.paramNames.map((name, i) => [name, decodeURIComponent(match.pattern.exec(path)![i + 1]!)]),
+        match.paramNames.map((name, i) => [name, decodeSegment(name, match.pattern.exec(path)![i + 1]!)]),
       );
       return await dispatch(match.route, event, rawParams, deps, { path, viaKeyPath });
     } catch (error) {
@@ -131,6 +131,15 @@ export function createRouter<D extends RouterDeps>(routes: Route<D>[], deps: D, 
       return response;
     }
   };
+}
+
+/** A path parameter as sent; malformed percent-encoding (`%E0%A4%A`, a lone `%`) is bad input, not a failure. */
+function decodeSegment(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ValidationFailed([{ path: ['path', name], message: 'Malformed percent-encoding.', code: 'invalid_format' }]);
+  }
 }
 
 /** `/api/v1/…` is `/v1/…` asked with an API key. */

@@ -51,11 +51,52 @@ export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   if (bytes.length > MAX_API_BODY_BYTES) throw new PayloadTooLarge(MAX_API_BODY_BYTES);
   const contentType = header(event, 'content-type');
   if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) throw new UnsupportedMediaType();
+  return parseJsonBytes(bytes);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * JSON from raw bytes, refusing (400 naming `body`) what must never be read
+ * as data: bytes that are not UTF-8 (decoding them would store U+FFFD in
+ * their place), malformed JSON, and a `__proto__` key at any depth (an own
+ * property after JSON.parse, but copying it into a plain object, as
+ * validation does, sets that object's prototype).
+ *
+ * `invalidUtf8: 'replace'` reads such bytes as U+FFFD instead: for Meta's
+ * signed deliveries, where a refusal would only make Meta redeliver the same
+ * bytes for days and lose the message in the end.
+ */
+export function parseJsonBytes(bytes: Uint8Array, options: { invalidUtf8?: 'refuse' | 'replace' } = {}): unknown {
+  let text: string;
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    text = (options.invalidUtf8 === 'replace' ? lenientUtf8 : utf8).decode(bytes);
+  } catch {
+    throw new ValidationFailed([{ path: ['body'], message: 'The body is not valid UTF-8.', code: 'invalid_encoding' }]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
   } catch {
     throw new ValidationFailed([{ path: ['body'], message: 'Malformed JSON.', code: 'invalid_json' }]);
   }
+  // A key is `__proto__` only if the text spells it, or escapes some of it: only then is the tree walked.
+  if ((text.includes('__proto__') || text.includes('\\u')) && hasProtoKey(value)) {
+    throw new ValidationFailed([{ path: ['body'], message: 'The key __proto__ is not allowed.', code: 'unrecognized_keys' }]);
+  }
+  return value;
+}
+
+function hasProtoKey(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return true;
+    for (const child of Object.values(value)) stack.push(child);
+  }
+  return false;
 }
 
 /** Parses with a zod schema; failures become 400 `VALIDATION_FAILED` with every issue and its path. */

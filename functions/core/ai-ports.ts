@@ -97,7 +97,7 @@ export type TurnClaim = 'claimed' | 'superseded' | 'answered' | 'in-progress' | 
 export interface AiUnit {
   ref: ConversationRef;
   aiAgentId: string;
-  /** The turn's last wamid: keys the unit (`ai:{wamid}`), so a redelivery takes nothing more. */
+  /** The turn's last wamid: keys the unit (`ai:{whatsapp_phno}:{wamid}`), so a redelivery takes nothing more. */
   wamid: string;
   period: string;
   /** The account's `aiResponses` limit, for the period counter's first use. */
@@ -121,9 +121,9 @@ export interface AiAgentState {
    * lease (else `answered` / `in-progress`); `missing` when there is no turn.
    */
   claimTurn(ref: ConversationRef, wamid: string, at: Date, leaseSeconds: number): Promise<TurnClaim>;
-  /** Takes one `aiResponses` unit (ledger entry `ai:{wamid}` and the period counter in one transaction). */
+  /** Takes one `aiResponses` unit (ledger entry `ai:{whatsapp_phno}:{wamid}` and the period counter in one transaction). */
   takeUnit(unit: AiUnit): Promise<'taken' | 'replayed' | 'quota-exceeded'>;
-  /** Gives the unit of `ai:{wamid}` back (ledger entry `ai:{wamid}:release`), once; nothing when none was taken. */
+  /** Gives the unit of `ai:{whatsapp_phno}:{wamid}` back (ledger entry `ai:{whatsapp_phno}:{wamid}:release`), once; nothing when none was taken. */
   releaseUnit(unit: AiUnit): Promise<void>;
   /** Marks the turn answered (guarded by `lastWamid`), with what happened. */
   completeTurn(ref: ConversationRef, wamid: string, result: { outcome: string; answerWamid?: string }, at: string): Promise<void>;

@@ -11,7 +11,7 @@
  *    nothing; a crashed run's turn is taken over when the lease lapses);
  * 3. a contact asking for a person is handed off at once (no unit, no model);
  * 4. one `aiResponses` unit is taken BEFORE the model call, keyed by the
- *    turn's last wamid (`ai:{wamid}`): a retried turn takes nothing more; a
+ *    turn's last wamid (`ai:{whatsapp_phno}:{wamid}`): a retried turn takes nothing more; a
  *    spent quota is a handoff;
  * 5. the answerer answers from the agent's knowledge, or says it has no
  *    grounded answer (a handoff); a busy provider fails the record, and the

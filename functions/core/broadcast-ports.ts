@@ -133,6 +133,8 @@ export interface BroadcastRepository {
   recipientStates(broadcastId: string, waIds: string[]): Promise<Map<string, RecipientState>>;
   /** pending → `sending`, written before the send: `true` when this caller may send. */
   claimRecipient(broadcastId: string, claim: { waId: string; chunk: number; priceMicros: number; period: string; claimedAt: string }): Promise<boolean>;
+  /** `sending` → pending again, only for the claim made at `claimedAt`: Meta did not take the message, a later run sends it. `false` when it was not that claim. */
+  releaseRecipient(broadcastId: string, claim: { waId: string; claimedAt: string }): Promise<boolean>;
   /** `sending` → `sent`, with the wamid pointer and the chunk's counters, in one transaction. */
   recordSent(broadcast: BroadcastRecord, sent: { waId: string; chunk: number; wamid: string; priceMicros: number; at: string }): Promise<void>;
   /** `sending` → `failed` (`chargedMicros` > 0 only when the message may have gone out). `false` when it was not `sending`. */

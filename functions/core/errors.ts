@@ -252,12 +252,19 @@ export class WhatsAppThrottled extends AppError {
   }
 }
 
-/** The Graph API kept failing (5xx, network) after our bounded retries. */
+/**
+ * The Graph API kept failing (5xx, network) after our bounded retries.
+ * `sendOutcome` says whether Meta can have taken a send: `not-sent` (a 5xx
+ * answer, no connection) or `unknown` (no answer in time, a 200 without a wamid).
+ */
 export class WhatsAppUnavailable extends AppError {
   readonly code = 'WHATSAPP_UNAVAILABLE';
   readonly statusCode = 503;
   override readonly retryable = true;
-  constructor(message = 'WhatsApp is not answering; retry the request.') {
+  constructor(
+    message = 'WhatsApp is not answering; retry the request.',
+    readonly sendOutcome: 'not-sent' | 'unknown' = 'not-sent',
+  ) {
     super(message);
   }
 }

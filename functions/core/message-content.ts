@@ -124,10 +124,14 @@ export function preview(text: string): string {
   return oneLine.length > PREVIEW_LENGTH ? `${oneLine.slice(0, PREVIEW_LENGTH - 1)}…` : oneLine;
 }
 
+/** The last second a JavaScript Date can represent (8.64e15 ms). */
+const MAX_DATE_SECONDS = 8_640_000_000_000;
+
 /** Meta's epoch-seconds string as ISO; the delivery time when it is missing or malformed. */
 export function metaTime(epochSeconds: string | undefined, fallbackIso: string): string {
   const seconds = Number(epochSeconds);
-  if (!epochSeconds || !Number.isFinite(seconds) || seconds <= 0) return new Date(fallbackIso).toISOString();
+  // Past what a Date holds (year 275760, e.g. milliseconds sent as seconds) is malformed too: toISOString would throw.
+  if (!epochSeconds || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_DATE_SECONDS) return new Date(fallbackIso).toISOString();
   return new Date(seconds * 1000).toISOString();
 }
 

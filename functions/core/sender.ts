@@ -21,6 +21,11 @@
  *    Paced to the number's throughput; WhatsApp throttling (130429 for the
  *    number, 131056 for the recipient) backs off and retries a bounded number
  *    of times, then the recipient fails as `throttled` (nothing was sent).
+ *    When the Graph API is unavailable (5xx or unreachable after the client's
+ *    retries: nothing was taken), the claim is released and the chunk fails,
+ *    so the queue retries it and the broadcast resumes where it stopped. When
+ *    Meta may have taken the send (no answer in time, an answer without a
+ *    wamid), the recipient fails as `send_outcome_unknown`, its price kept.
  * 3. **Settle** once every covered recipient is over: what was reserved and
  *    not spent goes back to the pool and the number, in one write.
  *
@@ -162,7 +167,8 @@ async function sendOne(ctx: ChunkContext, pacer: SendPacer, waId: string): Promi
   // Past the round's `sendBy` its units may no longer cover a send for 24 hours: the next round takes the rest.
   if (plan?.sendBy && deps.clock.now().getTime() >= Date.parse(plan.sendBy)) return;
   const priceMicros = roundPrice(ctx, waId);
-  const claimed = await deps.broadcasts.claimRecipient(broadcast.broadcastId, { waId, chunk, priceMicros, period: ctx.period, claimedAt: now(deps) });
+  const claimedAt = now(deps);
+  const claimed = await deps.broadcasts.claimRecipient(broadcast.broadcastId, { waId, chunk, priceMicros, period: ctx.period, claimedAt });
   if (!claimed) return;
   const maxRetries = deps.settings.maxThrottleRetries;
   for (let attempt = 0; ; attempt++) {
@@ -185,9 +191,17 @@ async function sendOne(ctx: ChunkContext, pacer: SendPacer, waId: string): Promi
         else pacer.pause(wait);
         continue;
       }
+      if (error instanceof WhatsAppUnavailable && error.sendOutcome === 'not-sent') {
+        // Meta did not take it (5xx or no connection, after the client's own retries): the recipient goes back to
+        // pending and the chunk fails, so the queue brings it back later (the DLQ after maxReceiveCount). What this
+        // run sent is kept; the next run sends the rest once the Graph answers again.
+        await deps.broadcasts.releaseRecipient(broadcast.broadcastId, { waId, claimedAt });
+        throw error;
+      }
       const failure = failureOf(error);
       if (!failure) throw error;
-      await deps.broadcasts.recordSendFailed(broadcast.broadcastId, { waId, chunk, ...failure, chargedMicros: 0, at: now(deps) });
+      const { keepPrice, ...recorded } = failure;
+      await deps.broadcasts.recordSendFailed(broadcast.broadcastId, { waId, chunk, ...recorded, chargedMicros: keepPrice ? priceMicros : 0, at: now(deps) });
       ctx.result.failed++;
       return;
     }
@@ -208,13 +222,13 @@ async function sendOne(ctx: ChunkContext, pacer: SendPacer, waId: string): Promi
   }
 }
 
-/** What a send error means for the recipient; `undefined` for errors that are not WhatsApp's answer. */
-function failureOf(error: unknown): { reason: FailureReason; detail?: string } | undefined {
+/** What a send error means for the recipient (`keepPrice`: it may have gone out); `undefined` for errors that are not WhatsApp's answer. */
+function failureOf(error: unknown): { reason: FailureReason; detail?: string; keepPrice?: boolean } | undefined {
+  // No answer we can read (a timeout, a 200 without a wamid): Meta may have sent it. At most once: never re-sent, paid for.
+  if (error instanceof WhatsAppUnavailable) return { reason: 'send_outcome_unknown', detail: error.message, keepPrice: true };
   if (error instanceof WhatsAppThrottled) return { reason: 'throttled', detail: String(error.details.metaCode) };
   if (error instanceof WhatsAppRejected) return { reason: 'rejected', detail: `${error.details.metaCode ?? ''} ${error.details.metaMessage}`.trim() };
   if (error instanceof WindowClosed) return { reason: 'rejected', detail: 'window closed' };
-  // After the client's own retries: not accepted. At most once: we do not try again.
-  if (error instanceof WhatsAppUnavailable) return { reason: 'whatsapp_unavailable' };
   if (error instanceof AppError && error.statusCode < 500) return { reason: 'rejected', detail: error.message };
   return undefined;
 }

@@ -159,9 +159,12 @@ export async function cancelEnrollment(deps: SequenceDeps, ref: ConversationRef,
   if (!ended) throw new NotFound('An active enrolment of this conversation in the sequence');
 }
 
-/** A sequence's enrolments, oldest first (every status). */
-export function listEnrollments(deps: SequenceDeps, accountId: string, sequenceId: string, page: PageRequest): Promise<Page<StoredEnrollment>> {
-  return deps.sequences.list(accountId, sequenceId, page);
+/** A sequence's enrolments, oldest first (every status); 404 for a sequence the account does not have, as every route naming one. */
+export async function listEnrollments(deps: SequenceDeps, accountId: string, sequenceId: string, page: PageRequest): Promise<Page<StoredEnrollment>> {
+  // Together: a cursor the listing did not issue is still refused (400) whether or not the sequence exists.
+  const [sequence, enrollments] = await Promise.all([deps.automations.get(accountId, 'sequences', sequenceId), deps.sequences.list(accountId, sequenceId, page)]);
+  if (!sequence) throw new NotFound('The sequence');
+  return enrollments;
 }
 
 /** What the automation consumer asks of sequences. */

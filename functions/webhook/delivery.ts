@@ -15,7 +15,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { WebhookEvent } from '../../schemas/events.js';
 import { DETAIL_TYPES } from '../../schemas/events.js';
 import { webhookEnvelope } from '../../schemas/meta-webhook.js';
-import { type HttpResponse, errorResponse, header, json, rawBody } from '../commons/http.js';
+import { type HttpResponse, errorResponse, header, json, parseJsonBytes, rawBody } from '../commons/http.js';
 import { type ChannelStatusWriter, channelStatusChange } from '../core/channel-status.js';
 import { AppError, PayloadTooLarge, Unauthenticated, ValidationFailed } from '../core/errors.js';
 import { type Ingestion, type NumberRouteLookup, ingestDelivery } from '../core/ingestion.js';
@@ -75,12 +75,9 @@ export async function receiveDelivery(request: DeliveryRequest, deps: DeliveryDe
 }
 
 function parseEnvelope(body: Buffer) {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ValidationFailed([{ path: ['body'], message: 'Malformed JSON.', code: 'invalid_json' }]);
-  }
+  // Not JSON or with a `__proto__` key: 400 naming the problem. Bytes that are not UTF-8 are read as U+FFFD: the
+  // signature held, so Meta sent them, and refusing would only make it redeliver the same bytes until it gives up.
+  const json = parseJsonBytes(body, { invalidUtf8: 'replace' });
   const envelope = webhookEnvelope.safeParse(json);
   if (!envelope.success) {
     const issues = envelope.error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)], message: issue.message, code: issue.code }));

@@ -105,14 +105,30 @@ describe('aiResponses units', () => {
     await w.state.releaseUnit(w.unit(conversation, 'wamid.R1'));
     expect(await w.used()).toBe(1);
     expect(await w.counter()).toMatchObject({ used: 1, remaining: 2 });
-    expect(await w.ledgerEntry('ai:wamid.R1')).toMatchObject({ resource: 'aiResponses', amount: -1, period: expect.any(String), refId: 'ai_1' });
-    expect(await w.ledgerEntry('ai:wamid.R1:release')).toMatchObject({ resource: 'aiResponses', amount: 1, reason: 'ai:release' });
+    expect(await w.ledgerEntry('ai:15550001001:wamid.R1')).toMatchObject({ resource: 'aiResponses', amount: -1, period: expect.any(String), refId: 'ai_1' });
+    expect(await w.ledgerEntry('ai:15550001001:wamid.R1:release')).toMatchObject({ resource: 'aiResponses', amount: 1, reason: 'ai:release' });
 
     const { errors } = await race(Array.from({ length: 10 }, () => () => w.state.releaseUnit(w.unit(conversation, 'wamid.R2'))));
     expect(errors).toEqual([]);
     expect(await w.counter()).toMatchObject({ used: 0, remaining: 3 });
     // The units given back can be taken again (by other wamids); a released wamid replays.
     expect(await w.state.takeUnit(w.unit(conversation, 'wamid.R1'))).toBe('replayed');
+  });
+
+  it('one wamid on two numbers of the account is two units, each given back on its own', async () => {
+    // Keyed by the wamid alone, the second number's unit hit "Idempotency-Key already used for a different request"
+    // (the entry's number differs), and the turn failed until it was dead-lettered (the storm test's chatbot twin).
+    const w = await world(5);
+    const onMain = w.ref();
+    const onVendas = { ...onMain, whatsappPhno: '15550001002' };
+    expect(await w.state.takeUnit(w.unit(onMain, 'wamid.BOTH'))).toBe('taken');
+    expect(await w.state.takeUnit(w.unit(onVendas, 'wamid.BOTH'))).toBe('taken');
+    expect(await w.state.takeUnit(w.unit(onVendas, 'wamid.BOTH'))).toBe('replayed');
+    expect(await w.used()).toBe(2);
+    await w.state.releaseUnit(w.unit(onVendas, 'wamid.BOTH'));
+    expect(await w.used()).toBe(1);
+    expect(await w.ledgerEntry('ai:15550001001:wamid.BOTH')).toMatchObject({ amount: -1, whatsapp_phno: '15550001001' });
+    expect(await w.ledgerEntry('ai:15550001002:wamid.BOTH:release')).toMatchObject({ amount: 1, whatsapp_phno: '15550001002' });
   });
 
   it('releasing a unit never taken gives nothing', async () => {

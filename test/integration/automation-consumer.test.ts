@@ -284,7 +284,7 @@ describe('one decision per message', () => {
     });
     expect(await w.sessionUsage()).toMatchObject({ used: 2 });
     const ledger = await w.sessionLedger();
-    expect(ledger.map((e) => e.idempotencyKey).sort()).toEqual([`chatbot:${(first.detail as any).eventId}`, `chatbot:${(second.detail as any).eventId}`].sort());
+    expect(ledger.map((e) => e.idempotencyKey).sort()).toEqual([first, second].map((e) => `chatbot:${(e.detail as any).whatsapp_phno}:${(e.detail as any).eventId}`).sort());
     expect(ledger.every((e) => e.amount === -1 && e.resource === 'chatbotSessions')).toBe(true);
     expect((await w.messages(w.b, '5511900000002')).filter((m) => m.direction === 'out')).toHaveLength(1);
   });

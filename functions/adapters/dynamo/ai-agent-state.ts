@@ -13,11 +13,11 @@
  *   lost race is tried again from the start.
  * - `claimTurn`, `completeTurn`, `handOff`: updates of the stored item under
  *   conditions on `turn.lastWamid`, the turn's status and lease.
- * - `takeUnit`: ledger entry `ai:{wamid}` (`attribute_not_exists`: a replay
+ * - `takeUnit`: ledger entry `ai:{whatsapp_phno}:{wamid}` (`attribute_not_exists`: a replay
  *   takes nothing) and the period counter (`remaining >= 1`, else
  *   `QuotaExceeded`) in one `TransactWriteItems` (`DynamoLedger.commit`).
- * - `releaseUnit`: ledger entry `ai:{wamid}:release`, a condition that
- *   `ai:{wamid}` exists (in that period), and the counter given back, in one
+ * - `releaseUnit`: ledger entry `ai:{whatsapp_phno}:{wamid}:release`, a condition that
+ *   `ai:{whatsapp_phno}:{wamid}` exists (in that period), and the counter given back, in one
  *   transaction: once, and nothing when no unit was taken.
  *
  * An item past its `expiresAt` is treated as absent (TTL deletion lags).
@@ -39,7 +39,7 @@ const MAX_ATTEMPTS = 30;
 
 type Stored = ReturnType<typeof entities.aiAgentConversation.parse>;
 
-/** A `releaseUnit` whose `ai:{wamid}` entry does not exist: there is nothing to give back. */
+/** A `releaseUnit` whose `ai:{whatsapp_phno}:{wamid}` entry does not exist: there is nothing to give back. */
 class NoUnitTaken extends Error {}
 
 export class DynamoAiAgentState implements AiAgentState {
@@ -155,7 +155,7 @@ export class DynamoAiAgentState implements AiAgentState {
   }
 
   async takeUnit(unit: AiUnit): Promise<'taken' | 'replayed' | 'quota-exceeded'> {
-    const change = { ...unitChange(unit, `ai:${unit.wamid}`, 'ai:answer'), limit: unit.limit };
+    const change = { ...unitChange(unit, unitKey(unit), 'ai:answer'), limit: unit.limit };
     const entry = { ...ledgerEntryOf(change, change.resource, -change.amount, unit.at), period: unit.period };
     try {
       const outcome = await this.ledger.commit(unit.ref.accountId, entry, [periodConsume(this.tableName, change, unit.at)]);
@@ -167,7 +167,7 @@ export class DynamoAiAgentState implements AiAgentState {
   }
 
   async releaseUnit(unit: AiUnit): Promise<void> {
-    const taken = `ai:${unit.wamid}`;
+    const taken = unitKey(unit);
     const change = unitChange(unit, `${taken}:release`, 'ai:release');
     const entry = { ...ledgerEntryOf(change, change.resource, change.amount, unit.at), period: unit.period };
     const takenInPeriod = {
@@ -306,6 +306,11 @@ function toTurn(turn: NonNullable<Stored['turn']>): AiTurn {
     ...(outcome !== undefined ? { outcome } : {}),
     ...(answerWamid !== undefined ? { answerWamid } : {}),
   };
+}
+
+/** The unit's ledger key: per number and wamid, like the automation claim (one wamid on two numbers is two turns). */
+function unitKey(unit: AiUnit): string {
+  return `ai:${unit.ref.whatsappPhno}:${unit.wamid}`;
 }
 
 /** The period change of one unit, under a ledger key. */

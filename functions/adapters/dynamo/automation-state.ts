@@ -8,7 +8,7 @@
  *   the stopped run's plan and progress); `decided` once the decision is in.
  * - Conversation lock: a put that passes when there is none, its lease ran
  *   out, or it is ours; released by a delete conditioned on the owner.
- * - Session start: ledger entry `chatbot:{wamid}` (`attribute_not_exists`),
+ * - Session start: ledger entry `chatbot:{whatsapp_phno}:{wamid}` (`attribute_not_exists`),
  *   the `chatbotSessions` period counter (`remaining >= 1`) and the session
  *   put, in one `TransactWriteItems` (`DynamoLedger.commit`): a replayed wamid
  *   cancels on the ledger entry and takes nothing; a spent quota cancels on
@@ -195,7 +195,8 @@ export class DynamoAutomationState implements AutomationRunState {
     const { ref } = start;
     const change = {
       accountId: ref.accountId,
-      idempotencyKey: `chatbot:${start.wamid}`,
+      // Per number and wamid, like the claim: one wamid delivered to two numbers of the account opens two sessions.
+      idempotencyKey: `chatbot:${ref.whatsappPhno}:${start.wamid}`,
       reason: 'chatbot:session',
       whatsappPhno: ref.whatsappPhno,
       refId: start.chatbotId,

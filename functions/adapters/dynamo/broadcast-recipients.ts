@@ -9,7 +9,7 @@
  * condition means another event or run got there first: nothing is counted
  * twice.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod';
 import { type BroadcastMessageRef, type BroadcastRecord, type FailureReason, type RecipientState, STAGE_RANK, type SkipReason } from '../../core/broadcast-ports.js';
 import { ReservationExists } from '../../core/errors.js';
@@ -57,6 +57,17 @@ export class DynamoBroadcastRecipients {
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     return (await writeIf(this.doc, put)).applied;
+  }
+
+  async releaseRecipient(broadcastId: string, claim: { waId: string; claimedAt: string }): Promise<boolean> {
+    const remove = new DeleteCommand({
+      TableName: this.tableName,
+      Key: entities.broadcastRecipient.key({ broadcastId, waId: claim.waId }),
+      ConditionExpression: '#status = :sending AND claimedAt = :claimedAt',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':sending': 'sending', ':claimedAt': claim.claimedAt },
+    });
+    return (await writeIf(this.doc, remove)).applied;
   }
 
   async recordSent(broadcast: BroadcastRecord, sent: { waId: string; chunk: number; wamid: string; priceMicros: number; at: string }): Promise<void> {

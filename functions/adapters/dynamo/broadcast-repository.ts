@@ -145,6 +145,10 @@ export class DynamoBroadcastRepository implements BroadcastRepository {
     return this.recipients.claimRecipient(broadcastId, claim);
   }
 
+  releaseRecipient(broadcastId: string, claim: { waId: string; claimedAt: string }): Promise<boolean> {
+    return this.recipients.releaseRecipient(broadcastId, claim);
+  }
+
   recordSent(broadcast: BroadcastRecord, sent: { waId: string; chunk: number; wamid: string; priceMicros: number; at: string }): Promise<void> {
     return this.recipients.recordSent(broadcast, sent);
   }

@@ -36,8 +36,9 @@ export class DynamoCreditPool {
     const outcome = await this.ledger.commit(change.accountId, ledgerEntryOf(change, 'credits', change.amountMicros, at), [
       creditAdd(this.tableName, { accountId: change.accountId, amountMicros: change.amountMicros, returning: false }, at),
     ]);
-    // A top-up that lifts the balance over the threshold re-arms the one-time `Credits Low` event.
-    if (!outcome.replayed) await this.clearCreditsLow(change.accountId);
+    // A top-up that lifts the balance over the threshold re-arms the one-time `Credits Low` event. A replay too:
+    // the first attempt may have written the top-up and lost its answer before clearing (the clear is conditional).
+    await this.clearCreditsLow(change.accountId);
     return outcome;
   }
 

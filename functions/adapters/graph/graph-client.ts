@@ -137,7 +137,8 @@ export class GraphClient implements MessageSender {
     const addressee = !group && isBusinessScopedUserId(to) ? { recipient: to } : { to };
     const body = { messaging_product: 'whatsapp', recipient_type: group ? 'group' : 'individual', ...addressee, ...content };
     const answer = graphSendResponse.safeParse(await this.post(`${phoneNumberId}/messages`, body));
-    if (!answer.success) throw new WhatsAppUnavailable('WhatsApp answered the send in an unexpected shape.');
+    // A 200 without a wamid: Meta may have sent it, so it must not be sent again.
+    if (!answer.success) throw new WhatsAppUnavailable('WhatsApp answered the send in an unexpected shape.', 'unknown');
     const waId = answer.data.contacts?.[0]?.wa_id;
     return { wamid: answer.data.messages[0]!.id, ...(waId ? { waId } : {}) };
   }
@@ -162,8 +163,10 @@ export class GraphClient implements MessageSender {
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-    } catch {
-      // Network failure or timeout: Meta may or may not have it; a bounded retry is the documented advice.
+    } catch (error) {
+      // No answer in time: Meta may have taken it, and a send again could deliver it twice. Not retried.
+      if (isTimeout(error)) return { retry: false, error: new WhatsAppUnavailable(`WhatsApp did not answer within ${this.timeoutMs} ms; the request may have been taken.`, 'unknown') };
+      // A network failure (no connection, refused): a bounded retry is the documented advice.
       return { retry: true, error: new WhatsAppUnavailable() };
     }
     const text = await response.text();
@@ -219,6 +222,12 @@ export function classify(httpStatus: number, body: unknown): Failure {
   }
   if (httpStatus === 429) return { retry: true, error: new WhatsAppThrottled(code) };
   return { retry: false, error: new WhatsAppRejected(code, message) };
+}
+
+/** `AbortSignal.timeout` fired (fetch rejects with its `TimeoutError`, or an `AbortError`). */
+function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: unknown } | undefined)?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
 }
 
 function safeJson(text: string): unknown {

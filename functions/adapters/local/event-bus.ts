@@ -34,6 +34,8 @@ export interface EventBridgeEvent {
   region: string;
   resources: string[];
   detail: unknown;
+  /** Set on an event an archive replay delivers (`replay()`), as EventBridge does. */
+  'replay-name'?: string;
 }
 
 export interface RecordedEvent {
@@ -178,6 +180,79 @@ export class LocalBus implements EventPublisher {
 
   deadLetters(): DeadLetter[] {
     return [...this.dead];
+  }
+
+  /**
+   * Moves dead letters back to the queues they died on, as an SQS DLQ redrive
+   * (`StartMessageMoveTask`) does: each is received again, with a fresh
+   * receive count, by the consumer it failed on, and leaves the dead letters
+   * (if it fails again it comes back to them). Only `rule`'s when given; a
+   * dead letter whose consumer is no longer registered stays. Returns how many
+   * were moved; `drain()` waits for them to be worked.
+   */
+  redrive(options: { rule?: string } = {}): number {
+    if (this.stopped) throw new InternalError('The local bus is stopped.');
+    const perTarget = new Map<Target, SQSRecord[]>();
+    const kept: DeadLetter[] = [];
+    for (const letter of this.dead) {
+      const target = options.rule === undefined || letter.rule === options.rule ? this.targets.find((t) => t.name === letter.consumer && t.rule === letter.rule) : undefined;
+      if (!target) {
+        kept.push(letter);
+        continue;
+      }
+      const records = perTarget.get(target) ?? [];
+      records.push(sqsRecordOf(target, JSON.stringify(letter.event)));
+      perTarget.set(target, records);
+    }
+    this.dead.splice(0, this.dead.length, ...kept);
+    const moved = this.receiveAgain(perTarget);
+    if (moved) this.log(`bus: redrove ${moved} dead letter(s)${options.rule === undefined ? '' : ` of rule "${options.rule}"`}`);
+    return moved;
+  }
+
+  /**
+   * Replays the recorded events whose `time` is in [from, to) to the rules'
+   * consumers, as an EventBridge archive replay (`StartReplay`) does: the same
+   * event (id, time, detail) with a `replay-name`, to the rules it matches
+   * now; a replayed event is not recorded again (EventBridge does not archive
+   * replays). Only what `recentEvents()` still holds (the last `recentLimit`)
+   * can be replayed. Consumers dedupe by the detail's `eventId`, so a replay
+   * changes nothing already done. Returns how many events were replayed.
+   */
+  replay(window: { from: string; to: string; name?: string }): number {
+    if (this.stopped) throw new InternalError('The local bus is stopped.');
+    const from = Date.parse(window.from);
+    const to = Date.parse(window.to);
+    if (Number.isNaN(from) || Number.isNaN(to) || from > to) throw new InternalError(`Not a time window: ${window.from} .. ${window.to}`);
+    const name = window.name ?? `local-replay-${randomUUID()}`;
+    const perTarget = new Map<Target, SQSRecord[]>();
+    let replayed = 0;
+    for (const { event } of this.recent) {
+      const time = Date.parse(event.time);
+      if (!(time >= from && time < to)) continue;
+      replayed++;
+      const rules = Object.keys(this.rules).filter((rule) => matches(this.rules[rule], event));
+      const body = { ...event, 'replay-name': name };
+      for (const target of this.targets) {
+        if (!rules.includes(target.rule)) continue;
+        const records = perTarget.get(target) ?? [];
+        records.push(sqsRecordOf(target, JSON.stringify(body)));
+        perTarget.set(target, records);
+      }
+    }
+    this.receiveAgain(perTarget);
+    this.log(`bus: replay "${name}" of ${window.from} .. ${window.to}: ${replayed} event(s)`);
+    return replayed;
+  }
+
+  /** Hands each target its records in batches, as a first receive; returns how many records. */
+  private receiveAgain(perTarget: Map<Target, SQSRecord[]>): number {
+    let count = 0;
+    for (const [target, records] of perTarget) {
+      count += records.length;
+      for (let i = 0; i < records.length; i += this.batchSize) this.enqueue(target, { records: records.slice(i, i + this.batchSize), receive: 1 });
+    }
+    return count;
   }
 
   /** Resolves once every delivery under way (retries included) has finished. */

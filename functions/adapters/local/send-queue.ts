@@ -76,6 +76,21 @@ export class LocalSendQueue implements SendQueue {
     return [...this.dead];
   }
 
+  /**
+   * Moves every dead letter back to the queue, as an SQS DLQ redrive
+   * (`StartMessageMoveTask`) does: received again by the sender with a fresh
+   * receive count; one that fails again comes back to the dead letters.
+   * Returns how many were moved; `drain()` waits for them.
+   */
+  redrive(): number {
+    if (this.stopped) throw new InternalError('The local send queue is stopped.');
+    const moved = this.dead.splice(0);
+    for (const letter of moved) this.ready.push({ messageId: randomUUID(), body: JSON.stringify(letter.message), receive: 1 });
+    if (moved.length) this.log(`send queue: redrove ${moved.length} dead letter(s)`);
+    this.pump();
+    return moved.length;
+  }
+
   /** Resolves once nothing is queued, running or waiting for a redelivery. */
   drain(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();

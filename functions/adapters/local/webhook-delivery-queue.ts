@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { WebhookDeliveryMessage } from '../../../schemas/webhook-subscriptions.js';
 import type { WebhookDeadLetters, WebhookDeliveryQueue } from '../../core/outgoing-webhook-ports.js';
+import { InternalError } from '../../core/errors.js';
 
 export type WebhookDeliveryConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
@@ -64,6 +65,23 @@ export class LocalWebhookDeliveryQueue implements WebhookDeliveryQueue, WebhookD
 
   deadLetters(): WebhookDeadLetter[] {
     return [...this.dead];
+  }
+
+  /**
+   * Moves every dead letter back to the queue, as an SQS DLQ redrive
+   * (`StartMessageMoveTask`) does: handed to the delivery handler again at
+   * once, with a fresh receive count. The handler decides what that means: a
+   * message whose handler failed (the table down) is worked again; one of a
+   * delivery already marked failed after its last attempt is `stale` and does
+   * nothing (redeliver it with `POST /v1/webhook-subscriptions/{id}/deliveries/{deliveryId}/redeliver`).
+   * Returns how many were moved; `drain()` waits for them.
+   */
+  redrive(): number {
+    if (this.stopped) throw new InternalError('The local webhook delivery queue is stopped.');
+    const moved = this.dead.splice(0);
+    for (const letter of moved) this.later(JSON.stringify(letter.message), 1, 0);
+    if (moved.length) this.log(`webhook deliveries: redrove ${moved.length} dead letter(s)`);
+    return moved.length;
   }
 
   /** Resolves once nothing is waiting or running. */
