@@ -43,10 +43,16 @@ function lambdaEnv(name: string, stub: NetworkStub): NodeJS.ProcessEnv {
     IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
     EVENT_BUS_NAME: 'bench-bus',
     SEND_QUEUE_URL: `${stub.url}/123456789012/bench-send`,
+    MEDIA_BUCKET_NAME: 'bench-media',
+    DEFERRED_SENDS_GROUP: 'bench-deferred',
+    DEFERRED_SENDS_ROLE_ARN: 'arn:aws:iam::123456789012:role/bench-deferred',
+    DEFERRED_SENDS_TARGET_ARN: 'arn:aws:sqs:us-east-1:123456789012:bench-send',
+    DEFERRED_SENDS_DLQ_ARN: 'arn:aws:sqs:us-east-1:123456789012:bench-deferred-dlq',
     GRAPH_API_BASE_URL: stub.url,
     WHATSAPP_APP_SECRET_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app',
     WHATSAPP_VERIFY_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:verify',
     WHATSAPP_ACCESS_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:token',
+    WEBHOOK_SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing',
   };
 }
 

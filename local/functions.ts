@@ -19,7 +19,7 @@ import { RecordingIntegrationSink } from '../functions/adapters/local/recording-
 import type { LocalBus } from '../functions/adapters/local/event-bus.js';
 import { LocalKnowledgeAnswerer } from '../functions/adapters/local/knowledge-answerer.js';
 import type { LocalStepTimers } from '../functions/adapters/local/step-timers.js';
-import { LocalTurnTimers } from '../functions/adapters/local/turn-timers.js';
+import type { LocalTurnTimers } from '../functions/adapters/local/turn-timers.js';
 import type { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
 import type { LocalWebhookDeliveryQueue } from '../functions/adapters/local/webhook-delivery-queue.js';
 import { SafeHttpTransport } from '../functions/adapters/http/safe-http.js';
@@ -63,6 +63,8 @@ export interface LocalInfrastructure {
   scheduler: LocalDeferredScheduler;
   /** Timers that put a due sequence step on the automation queue (EventBridge Scheduler in AWS). */
   stepTimers: LocalStepTimers;
+  /** Timers that put an AI turn's due message on the automation queue (SQS DelaySeconds in AWS). */
+  turnTimers: LocalTurnTimers;
   /** Outgoing webhooks' delivery queue (SQS with DelaySeconds in AWS). */
   webhookQueue: LocalWebhookDeliveryQueue;
   /** Media files (S3 in AWS): the runtime's folder, served at /local/media/…. */
@@ -78,7 +80,7 @@ export interface LocalInfrastructure {
  * broadcast consumers to their bus rules, the sender to the send queue. Returns the two
  * HTTP functions and the API-key authorizer for the runtime's server.
  */
-export function wireLocalFunctions({ table, bus, sendQueue, scheduler, stepTimers, webhookQueue, live, media, settings }: LocalInfrastructure): {
+export function wireLocalFunctions({ table, bus, sendQueue, scheduler, stepTimers, turnTimers, webhookQueue, live, media, settings }: LocalInfrastructure): {
   api: LambdaHandler;
   webhook: LambdaHandler;
   authorizer: AuthorizerHandler;
@@ -96,14 +98,13 @@ export function wireLocalFunctions({ table, bus, sendQueue, scheduler, stepTimer
 
   const inbox = makeInboxHandler(createInboxConsumerDeps(doc, tableName, systemClock, live));
   bus.register('inbox', (event) => inbox(event, lambdaContext('inbox')), 'inbox');
-  // AI turns wait on timers that put their due message on the automation rule's queue (SQS DelaySeconds in AWS);
+  // AI turns wait on timers that put their due message on the automation rule's queue (`turnTimers`);
   // the answerer is the local knowledge matcher, a stand-in for Amazon Bedrock.
-  const turns = new LocalTurnTimers((body) => bus.sendToQueue('automation', body));
   const automation = makeAutomationHandler(
     createAutomationDeps(doc, tableName, {
       messaging,
       config: automationConfig(settings),
-      ai: { answerer: new LocalKnowledgeAnswerer(), turns },
+      ai: { answerer: new LocalKnowledgeAnswerer(), turns: turnTimers },
       sequences: { scheduler: stepTimers, rateCard: broadcasts.PRICING_RATE_CARD },
       live,
     }),

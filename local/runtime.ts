@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import * as z from 'zod';
 import { LocalDeferredScheduler } from '../functions/adapters/local/deferred-scheduler.js';
 import { LocalStepTimers } from '../functions/adapters/local/step-timers.js';
+import { LocalTurnTimers } from '../functions/adapters/local/turn-timers.js';
 import { SEQUENCE_STEP_DUE, timerEnvelope } from '../schemas/automation-timers.js';
 import { LocalBus, type LocalBusOptions } from '../functions/adapters/local/event-bus.js';
 import { LocalSendQueue } from '../functions/adapters/local/send-queue.js';
@@ -128,12 +129,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       log,
       ...(options.persistDir ? { file: join(options.persistDir, 'sequence-steps.json') } : {}),
     });
+    // AI turns: their due message onto the automation rule's queue after the debounce (SQS DelaySeconds in AWS), kept across restarts.
+    const turnTimers = new LocalTurnTimers((body) => bus.sendToQueue('automation', body), {
+      log,
+      ...(options.persistDir ? { file: join(options.persistDir, 'ai-turns.json') } : {}),
+    });
     const { api, webhook, authorizer, integrationSink, liveSubscribe } = wireLocalFunctions({
       table: { tableName: env.TABLE_NAME, endpoint: dynamo.endpoint, region: env.AWS_REGION },
       bus,
       sendQueue,
       scheduler,
       stepTimers,
+      turnTimers,
       webhookQueue,
       live,
       media,
@@ -316,6 +323,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         // Queued deliveries are dropped; the batches already with a consumer finish while the table is still up.
         scheduler.stop();
         stepTimers.stop();
+        turnTimers.stop();
         bus.stop();
         sendQueue.stop();
         webhookQueue.stop();

@@ -3,8 +3,12 @@
  * automation queue with `DelaySeconds` = the delay rounded up to a second,
  * clamped to SQS's 0–900 s, its body the bus envelope) and the local
  * runtime's timers (the same body handed to `deliver` once the delay has
- * passed, never before; `stop()` cancels what is pending).
+ * passed, never before; `stop()` cancels what is pending, and with a file
+ * it is there again after a restart).
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -124,6 +128,43 @@ describe('LocalTurnTimers', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(lines).toEqual([expect.stringContaining('handler down')]);
     failing.stop();
+  });
+});
+
+describe('LocalTurnTimers, with a file (npm start --persist)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('keeps a pending turn across a restart and delivers it once, at once when its time passed meanwhile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'turns-'));
+    try {
+      const file = join(dir, 'ai-turns.json');
+      const before: string[] = [];
+      const first = new LocalTurnTimers((body) => void before.push(body), { file });
+      await first.enqueue(due, 5_000);
+      await first.enqueue(due, 5_000); // the same record redelivered: one timer
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveLength(1);
+      first.stop();
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(before).toEqual([]);
+
+      const after: string[] = [];
+      const second = new LocalTurnTimers((body) => void after.push(body), { file });
+      expect(second.pending).toBe(1);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(after).toHaveLength(1);
+      expectEnvelope(after[0]!);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual([]);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(after).toHaveLength(1);
+      second.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

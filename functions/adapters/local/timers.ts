@@ -6,8 +6,8 @@
  * scheduler retries its target. With a file (the runtime's `--persist`
  * folder) what is pending survives a restart: armed again at start, and one
  * whose time passed meanwhile goes at once. The deferred broadcast rounds
- * (`deferred-scheduler.ts`) and the sequence steps (`step-timers.ts`) are
- * two uses of it.
+ * (`deferred-scheduler.ts`), the sequence steps (`step-timers.ts`) and the
+ * AI turns (`turn-timers.ts`) are its uses.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../../core/ports.js';
