@@ -92,7 +92,7 @@ export async function e2eFigures(book: FigureBook): Promise<E2eResult> {
       await runtime.bus.drain();
     }
     const again = counter.take();
-    book.set('ddb.writes_per_inbound_message', inbound.writes / messages, 'writes', `a text message from a new contact, webhook + inbox consumer: ${describeCounts(inbound, messages)}`);
+    book.set('ddb.writes_per_inbound_message', inbound.writes / messages, 'writes', `a text message from a new contact, the webhook and every consumer of it (inbox, automation, integrations, outgoing webhooks): ${describeCounts(inbound, messages)}`);
     book.set('ddb.reads_per_inbound_message', inbound.reads / messages, 'reads', 'the same messages (the webhook\'s route read is cached per container, as in AWS)');
     book.set('ddb.write_units_per_inbound_message', inbound.writeUnits / messages, 'WRU', 'on-demand write units of those writes (2 per transactional item, items under 1 KB; GSI writes not included)');
     book.set('ddb.read_units_per_inbound_message', inbound.readUnits / messages, 'RRU', 'on-demand read units of those reads (strongly consistent, items under 4 KB)');
@@ -118,7 +118,7 @@ export async function e2eFigures(book: FigureBook): Promise<E2eResult> {
     }
     const statuses = replies.length * 3;
     const status = { ...counter.take(), statuses };
-    book.set('ddb.writes_per_status_update', status.writes / statuses, 'writes', `sent, delivered and read of a reply, webhook + inbox consumer: ${describeCounts(status, statuses)}`);
+    book.set('ddb.writes_per_status_update', status.writes / statuses, 'writes', `sent, delivered and read of a reply, the webhook and every consumer: ${describeCounts(status, statuses)}`);
     book.set('ddb.reads_per_status_update', status.reads / statuses, 'reads', 'the same statuses');
 
     progress(`end to end: ${E2E_DELIVERIES} deliveries at ${E2E_RATE_PER_SECOND}/s, each until visible through the API`);

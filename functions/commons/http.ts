@@ -81,12 +81,16 @@ export function parseJsonBytes(bytes: Uint8Array, options: { invalidUtf8?: 'refu
   } catch {
     throw new ValidationFailed([{ path: ['body'], message: 'Malformed JSON.', code: 'invalid_json' }]);
   }
-  // A key is `__proto__` only if the text spells it, or escapes some of it: only then is the tree walked.
-  if ((text.includes('__proto__') || text.includes('\\u')) && hasProtoKey(value)) {
+  // A key is `__proto__` only if the text spells it or escapes one of its letters (`_ p r o t`): only then is the
+  // tree walked. Other escapes (`\u00e7`, emoji surrogates, which Meta's deliveries are full of) cannot make one.
+  if ((text.includes('__proto__') || PROTO_LETTER_ESCAPE.test(text)) && hasProtoKey(value)) {
     throw new ValidationFailed([{ path: ['body'], message: 'The key __proto__ is not allowed.', code: 'unrecognized_keys' }]);
   }
   return value;
 }
+
+/** A `\\uXXXX` escape of one of the letters of `__proto__`. */
+const PROTO_LETTER_ESCAPE = /\\u00(?:5f|6f|7[024])/i;
 
 function hasProtoKey(root: unknown): boolean {
   const stack: unknown[] = [root];

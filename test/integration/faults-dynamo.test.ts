@@ -37,7 +37,7 @@ import { systemClock } from '../../functions/commons/ids.js';
 import { getAccountView } from '../../functions/core/accounts.js';
 import { AppError, QuotaExceeded, ServiceBusy } from '../../functions/core/errors.js';
 import { billingPeriod } from '../../functions/core/plan.js';
-import { adaptersFor, newAccount } from '../support/accounts.js';
+import { adaptersFor, allLedger, newAccount } from '../support/accounts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 import { NUMBERS, putNumber, sqsBatch, textEvent } from '../support/inbox.js';
 
@@ -173,16 +173,7 @@ async function retried<T>(operation: () => Promise<T>, attempts = 10): Promise<T
   }
 }
 
-async function ledger(accountId: string, resource: 'credits' | 'chatbotSessions' | 'users') {
-  const items = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.accounts.listLedger(accountId, { resource }, { limit: 100, cursor });
-    items.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return items;
-}
+const ledger = (accountId: string, resource: 'credits' | 'chatbotSessions' | 'users') => allLedger(deps, accountId, resource);
 
 const M = 1_000_000;
 

@@ -141,6 +141,46 @@ describe('inbound messages', () => {
     expect((await messages(accountId, '15550001001', from)).map((m) => m.text)).toEqual(['older', 'newer']);
   });
 
+  it('ends at the latest message, window and read-receipt target when twelve messages of one conversation race, each delivered twice', async () => {
+    const accountId = newAccountId();
+    const from = '5511987650002';
+    const base = 1_800_000_000;
+    const events = Array.from({ length: 12 }, (_, i) => textEvent(accountId, { from, wamid: `wamid.STORM_${i}`, text: `message ${i}`, timestamp: base + i * 7 }));
+    const deliveries = [...events, ...events].sort(() => Math.random() - 0.5);
+    const { ok, errors } = await race(deliveries.map((event) => () => consume(event)));
+    expect(errors).toEqual([]);
+    expect(ok.flatMap((r) => r.batchItemFailures)).toEqual([]);
+    const latest = new Date((base + 11 * 7) * 1000).toISOString();
+    expect(await conversation(accountId, '15550001001', from)).toMatchObject({
+      lastMessagePreview: 'message 11',
+      lastMessageAt: latest,
+      windowOpenUntil: new Date(Date.parse(latest) + 86_400_000).toISOString(),
+      lastInboundWamid: 'wamid.STORM_11',
+      lastInboundAt: latest,
+      unreadCount: 12,
+      status: 'open',
+    });
+    expect(await messages(accountId, '15550001001', from)).toHaveLength(12);
+  });
+
+  it('moves the read-receipt target and the window, not the preview, when an inbound message older than our reply arrives late', async () => {
+    const accountId = newAccountId();
+    const from = '5511987650003';
+    const first = Math.floor(Date.now() / 1000) - 120;
+    await consume(textEvent(accountId, { from, wamid: 'wamid.FIRST', text: 'first', timestamp: first }));
+    await recordOutboundMessage(
+      { inbox: repo },
+      { accountId, whatsappPhno: '15550001001', contactKey: from, phoneNumberId: NUMBERS.default.phoneNumberId, identity: { contactKey: from, waId: from }, wamid: 'wamid.REPLY', messageType: 'text', text: 'our reply', timestamp: new Date().toISOString() },
+    );
+    // Sent before our reply, delivered after it.
+    await consume(textEvent(accountId, { from, wamid: 'wamid.LATE', text: 'late', timestamp: first + 60 }));
+    expect(await conversation(accountId, '15550001001', from)).toMatchObject({
+      lastMessagePreview: 'our reply',
+      lastInboundWamid: 'wamid.LATE',
+      windowOpenUntil: new Date((first + 60) * 1000 + 86_400_000).toISOString(),
+    });
+  });
+
   it('keeps firstSeenAt and moves lastSeenAt only forward', async () => {
     const accountId = newAccountId();
     const from = '16505550002';

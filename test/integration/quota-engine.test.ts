@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { getAccountView, purchaseAddon } from '../../functions/core/accounts.js';
 import { IdempotencyKeyReused, QuotaExceeded } from '../../functions/core/errors.js';
 import { billingPeriod } from '../../functions/core/plan.js';
-import { adaptersFor, newAccount, race } from '../support/accounts.js';
+import { adaptersFor, allLedger as allLedgerOf, newAccount, race } from '../support/accounts.js';
 import { type TestTable, createTestTable } from '../support/dynamo.js';
 
 let table: TestTable;
@@ -19,16 +19,7 @@ beforeAll(async () => {
 
 const periodOf = async (accountId: string) => billingPeriod((await deps.accounts.get(accountId))!.billingAnchor, new Date()).key;
 
-async function allLedger(accountId: string, resource: Parameters<typeof deps.accounts.listLedger>[1]['resource']) {
-  const items = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.accounts.listLedger(accountId, { resource }, { limit: 100, cursor });
-    items.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return items;
-}
+const allLedger = (accountId: string, resource: Parameters<typeof allLedgerOf>[2]) => allLedgerOf(deps, accountId, resource);
 
 describe('period quotas (chatbot sessions, AI responses)', () => {
   it('gives exactly N of 200 concurrent consumers a unit when the limit is N', async () => {

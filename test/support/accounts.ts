@@ -25,3 +25,19 @@ export async function race<T>(tasks: (() => Promise<T>)[]) {
   const errors = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
   return { ok, errors };
 }
+
+/** Every ledger entry of one resource, all pages read. */
+export async function allLedger(
+  deps: ReturnType<typeof adaptersFor>,
+  accountId: string,
+  resource: Parameters<ReturnType<typeof adaptersFor>['accounts']['listLedger']>[1]['resource'],
+) {
+  const items = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.accounts.listLedger(accountId, { resource }, { limit: 100, cursor });
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}

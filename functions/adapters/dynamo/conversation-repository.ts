@@ -2,8 +2,10 @@
  * The inbox's conversations on DynamoDB. The last-message fields and both
  * index sort keys move together, only to a later `lastMessageKey`; the
  * service window and the free entry window only to a later time, the ad
- * referral only to a later click (`adReferralKey`): separate conditional
- * updates, so a late or repeated message never moves a conversation back.
+ * referral only to a later click (`adReferralKey`), so a late or repeated
+ * message never moves a conversation back. Usually all of them are one
+ * conditional update (a message later than everything stored); when one part
+ * is not forward, each is its own conditional update.
  *
  * What automations write (an assignment, a flag for an agent) and an agent's
  * reply time are attributes `conversationUpsert` never names: their writes
@@ -104,7 +106,77 @@ export class DynamoConversationRepository {
     private readonly clock: Clock = { now: () => new Date() },
   ) {}
 
+  /**
+   * One conditional update in the usual case (a message later than
+   * everything stored, or the one that just created the conversation): every
+   * forward move at once, the item it returns telling whether a resolved or
+   * snoozed conversation is to be reopened. When any part is not forward (a
+   * late older message, a preview its deletion withdrew, a longer free entry
+   * window), each move goes on its own and only what is forward is applied.
+   */
   async advanceConversation(advance: ConversationAdvance): Promise<void> {
+    const together = await this.advanceTogether(advance);
+    if (together === 'not-forward') await this.advanceEach(advance);
+    else if (together === 'reopen' && advance.reopenAt) await this.reopen(conversationKey(advance), advance.reopenAt);
+  }
+
+  /**
+   * Every move of `advance` in one update, conditioned on each being forward.
+   * The stored keys may equal this message's (the message's own transaction
+   * created the conversation with them, or this is a redelivery): the values
+   * are then this message's own, so setting them again changes nothing. The
+   * preview is the exception, as a deletion withdraws it: equal counts only
+   * while the preview is still this message's.
+   */
+  private async advanceTogether(advance: ConversationAdvance): Promise<'applied' | 'reopen' | 'not-forward'> {
+    if (!advance.lastMessage) return 'not-forward';
+    const { at, wamid, preview, direction } = advance.lastMessage;
+    const order = byAccount.sk.build({ lastMessageAt: at, whatsappPhno: advance.whatsappPhno, contactKey: advance.contactKey });
+    const lastInboundKey = advance.lastInbound ? entities.lastMessageKey(advance.lastInbound.at, advance.lastInbound.wamid) : undefined;
+    const adReferralKey = advance.adReferral ? entities.lastMessageKey(advance.adReferral.at, advance.adReferral.wamid) : undefined;
+    const forward: Record<string, unknown> = {
+      windowOpenUntil: advance.windowOpenUntil,
+      freeEntryUntil: advance.freeEntryUntil,
+      lastInboundKey,
+      adReferralKey,
+    };
+    const guarded = Object.entries(forward).filter(([, value]) => value !== undefined);
+    const update = updateExpression(
+      {
+        set: {
+          lastMessageAt: at,
+          lastMessageKey: entities.lastMessageKey(at, wamid),
+          lastMessagePreview: preview,
+          lastMessageDirection: direction,
+          [byAccount.attributes.sk]: order,
+          [byNumber.attributes.sk]: order,
+          ...Object.fromEntries(guarded),
+          ...(advance.lastInbound ? { lastInboundWamid: advance.lastInbound.wamid, lastInboundAt: advance.lastInbound.at } : {}),
+          ...(advance.adReferral ? { adReferral: advance.adReferral } : {}),
+        },
+      },
+      {
+        expression: [
+          'attribute_exists(pk)',
+          '(attribute_not_exists(lastMessageKey) OR lastMessageKey < :key OR (lastMessageKey = :key AND lastMessagePreview = :preview))',
+          ...guarded.map(([name]) => `(attribute_not_exists(#f_${name}) OR #f_${name} <= :f_${name})`),
+        ].join(' AND '),
+        names: Object.fromEntries(guarded.map(([name]) => [`#f_${name}`, name])),
+        values: { ':key': entities.lastMessageKey(at, wamid), ':preview': preview, ...Object.fromEntries(guarded.map(([name, value]) => [`:f_${name}`, value])) },
+      },
+    );
+    const named = advance.contactName ? withProfileName(update, advance.contactName, searchTextOf({ name: advance.contactName, contactKey: advance.contactKey })) : update;
+    const outcome = await writeIf(
+      this.doc,
+      new UpdateCommand({ TableName: this.tableName, Key: conversationKey(advance), ...named, ...(advance.reopenAt ? { ReturnValues: 'ALL_NEW' } : {}) }),
+    );
+    if (!outcome.applied) return 'not-forward';
+    const status = outcome.attributes?.status;
+    return advance.reopenAt && (status === 'resolved' || status === 'snoozed') ? 'reopen' : 'applied';
+  }
+
+  /** Each move of `advance` on its own, each applied only where it is forward. */
+  private async advanceEach(advance: ConversationAdvance): Promise<void> {
     const key = conversationKey(advance);
     const moves: Promise<unknown>[] = [];
     if (advance.lastMessage) {
