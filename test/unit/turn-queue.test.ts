@@ -129,17 +129,8 @@ describe('LocalTurnTimers', () => {
     expect(lines).toEqual([expect.stringContaining('handler down')]);
     failing.stop();
   });
-});
 
-describe('LocalTurnTimers, with a file (npm start --persist)', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  it('keeps a pending turn across a restart and delivers it once, at once when its time passed meanwhile', async () => {
+  it('with a file (npm start --persist), keeps a pending turn across a restart and delivers it once, at once when its time passed meanwhile', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'turns-'));
     try {
       const file = join(dir, 'ai-turns.json');

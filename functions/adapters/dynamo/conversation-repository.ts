@@ -130,8 +130,7 @@ export class DynamoConversationRepository {
    */
   private async advanceTogether(advance: ConversationAdvance): Promise<'applied' | 'reopen' | 'not-forward'> {
     if (!advance.lastMessage) return 'not-forward';
-    const { at, wamid, preview, direction } = advance.lastMessage;
-    const order = byAccount.sk.build({ lastMessageAt: at, whatsappPhno: advance.whatsappPhno, contactKey: advance.contactKey });
+    const lastMessage = lastMessageFields(advance, advance.lastMessage);
     const lastInboundKey = advance.lastInbound ? entities.lastMessageKey(advance.lastInbound.at, advance.lastInbound.wamid) : undefined;
     const adReferralKey = advance.adReferral ? entities.lastMessageKey(advance.adReferral.at, advance.adReferral.wamid) : undefined;
     const forward: Record<string, unknown> = {
@@ -144,12 +143,7 @@ export class DynamoConversationRepository {
     const update = updateExpression(
       {
         set: {
-          lastMessageAt: at,
-          lastMessageKey: entities.lastMessageKey(at, wamid),
-          lastMessagePreview: preview,
-          lastMessageDirection: direction,
-          [byAccount.attributes.sk]: order,
-          [byNumber.attributes.sk]: order,
+          ...lastMessage,
           ...Object.fromEntries(guarded),
           ...(advance.lastInbound ? { lastInboundWamid: advance.lastInbound.wamid, lastInboundAt: advance.lastInbound.at } : {}),
           ...(advance.adReferral ? { adReferral: advance.adReferral } : {}),
@@ -162,13 +156,16 @@ export class DynamoConversationRepository {
           ...guarded.map(([name]) => `(attribute_not_exists(#f_${name}) OR #f_${name} <= :f_${name})`),
         ].join(' AND '),
         names: Object.fromEntries(guarded.map(([name]) => [`#f_${name}`, name])),
-        values: { ':key': entities.lastMessageKey(at, wamid), ':preview': preview, ...Object.fromEntries(guarded.map(([name, value]) => [`:f_${name}`, value])) },
+        values: {
+          ':key': lastMessage.lastMessageKey,
+          ':preview': lastMessage.lastMessagePreview,
+          ...Object.fromEntries(guarded.map(([name, value]) => [`:f_${name}`, value])),
+        },
       },
     );
-    const named = advance.contactName ? withProfileName(update, advance.contactName, searchTextOf({ name: advance.contactName, contactKey: advance.contactKey })) : update;
     const outcome = await writeIf(
       this.doc,
-      new UpdateCommand({ TableName: this.tableName, Key: conversationKey(advance), ...named, ...(advance.reopenAt ? { ReturnValues: 'ALL_NEW' } : {}) }),
+      new UpdateCommand({ TableName: this.tableName, Key: conversationKey(advance), ...withNameOf(advance, update), ...(advance.reopenAt ? { ReturnValues: 'ALL_NEW' } : {}) }),
     );
     if (!outcome.applied) return 'not-forward';
     const status = outcome.attributes?.status;
@@ -180,25 +177,13 @@ export class DynamoConversationRepository {
     const key = conversationKey(advance);
     const moves: Promise<unknown>[] = [];
     if (advance.lastMessage) {
-      const { at, wamid, preview, direction } = advance.lastMessage;
-      const order = byAccount.sk.build({ lastMessageAt: at, whatsappPhno: advance.whatsappPhno, contactKey: advance.contactKey });
-      const messageKey = entities.lastMessageKey(at, wamid);
+      const lastMessage = lastMessageFields(advance, advance.lastMessage);
       const update = updateExpression(
-        {
-          set: {
-            lastMessageAt: at,
-            lastMessageKey: messageKey,
-            lastMessagePreview: preview,
-            lastMessageDirection: direction,
-            [byAccount.attributes.sk]: order,
-            [byNumber.attributes.sk]: order,
-          },
-        },
+        { set: lastMessage },
         // Only a later message moves the conversation (and its place in the newest-first indexes).
-        { expression: 'attribute_exists(pk) AND (attribute_not_exists(lastMessageKey) OR lastMessageKey < :key)', values: { ':key': messageKey } },
+        { expression: 'attribute_exists(pk) AND (attribute_not_exists(lastMessageKey) OR lastMessageKey < :key)', values: { ':key': lastMessage.lastMessageKey } },
       );
-      const named = advance.contactName ? withProfileName(update, advance.contactName, searchTextOf({ name: advance.contactName, contactKey: advance.contactKey })) : update;
-      moves.push(writeIf(this.doc, new UpdateCommand({ TableName: this.tableName, Key: key, ...named })));
+      moves.push(writeIf(this.doc, new UpdateCommand({ TableName: this.tableName, Key: key, ...withNameOf(advance, update) })));
     }
     if (advance.windowOpenUntil) moves.push(this.moveForward(key, 'windowOpenUntil', advance.windowOpenUntil));
     if (advance.freeEntryUntil) moves.push(this.moveForward(key, 'freeEntryUntil', advance.freeEntryUntil));
@@ -419,6 +404,25 @@ export class DynamoConversationRepository {
  * The profile name a later message brings, unless an agent named the contact
  * (`customName`, `customSearchText`: written by a contact edit, which wins).
  */
+/** The last-message fields and both index sort keys, as `lastMessage` sets them (they always move together). */
+function lastMessageFields(ref: ConversationRef, lastMessage: NonNullable<ConversationAdvance['lastMessage']>) {
+  const { at, wamid, preview, direction } = lastMessage;
+  const order = byAccount.sk.build({ lastMessageAt: at, whatsappPhno: ref.whatsappPhno, contactKey: ref.contactKey });
+  return {
+    lastMessageAt: at,
+    lastMessageKey: entities.lastMessageKey(at, wamid),
+    lastMessagePreview: preview,
+    lastMessageDirection: direction,
+    [byAccount.attributes.sk]: order,
+    [byNumber.attributes.sk]: order,
+  };
+}
+
+/** `update` also setting the profile name the message carries, when it carries one (an agent's name is kept). */
+function withNameOf(advance: ConversationAdvance, update: ReturnType<typeof updateExpression>): ReturnType<typeof updateExpression> {
+  return advance.contactName ? withProfileName(update, advance.contactName, searchTextOf({ name: advance.contactName, contactKey: advance.contactKey })) : update;
+}
+
 function withProfileName(update: ReturnType<typeof updateExpression>, name: string, search: string): ReturnType<typeof updateExpression> {
   if (!update.UpdateExpression.startsWith('SET ') || /\b(ADD|REMOVE)\b/.test(update.UpdateExpression)) throw new Error('withProfileName extends a SET-only update');
   return {
